@@ -1,0 +1,63 @@
+use apistos::ApiComponent;
+use apistos::schemars::JsonSchema;
+use hexgate_domain::Page;
+use serde::Serialize;
+
+/// One failing field.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos", inline)]
+pub struct FieldError {
+    /// Dotted path with a location prefix: `body.password`, `query.page`, `path.id`.
+    pub field: Option<String>,
+    pub message: String,
+    /// Stable and machine-readable, e.g. `password_digit`, `missing`, `invalid_type`.
+    pub code: String,
+}
+
+/// The one error shape, for every failure.
+#[derive(Debug, Clone, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[schemars(example = error_example())]
+pub struct ErrorBody {
+    pub detail: String,
+    /// `null` unless there are per-field problems.
+    pub errors: Option<Vec<FieldError>>,
+    pub request_id: String,
+}
+
+fn error_example() -> serde_json::Value {
+    serde_json::json!({
+        "detail": "Validation error",
+        "errors": [{"field": "body.password", "message": "must contain a digit (0-9)", "code": "password_digit"}],
+        "request_id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b"
+    })
+}
+
+/// A page of a list; every list endpoint answers this shape.
+#[derive(Debug, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct PageResponse<T: JsonSchema> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+    /// 0 when `total` is 0.
+    pub pages: u64,
+    pub has_next: bool,
+    pub has_previous: bool,
+}
+
+impl<T: JsonSchema> PageResponse<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        let page = page.map(f);
+        Self {
+            items: page.items,
+            total: page.total,
+            page: page.page,
+            page_size: page.page_size,
+            pages: page.pages,
+            has_next: page.has_next,
+            has_previous: page.has_previous,
+        }
+    }
+}

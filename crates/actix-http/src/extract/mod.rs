@@ -1,0 +1,12 @@
+mod auth;
+mod decode;
+mod json;
+mod query;
+mod token_form;
+
+pub(crate) use auth::{CurrentUser, MaybeUser};
+pub(crate) use decode::rule;
+pub(crate) use json::{OptionalJson, ValidJson};
+pub(crate) use query::ValidQuery;
+pub(crate) use token_form::TokenForm;
+

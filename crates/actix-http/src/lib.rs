@@ -1,0 +1,18 @@
+//! The HTTP driving adapter: routes, extractors, DTOs, middleware and the OpenAPI document, on
+//! actix-web and apistos. It talks to the services in `hexgate-ports` and to nothing else.
+
+mod client_ip;
+mod dto;
+mod error;
+mod extract;
+mod middleware;
+mod openapi;
+mod routes;
+mod server;
+mod state;
+
+pub use client_ip::ClientIp;
+pub use error::ApiError;
+pub use openapi::openapi_document;
+pub use server::{HttpServerHandle, serve};
+pub use state::{HttpSettings, HttpState, ReadinessCheck};

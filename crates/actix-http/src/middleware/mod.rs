@@ -1,0 +1,3 @@
+pub(crate) mod envelope;
+pub(crate) mod rate_limit;
+pub mod request_id;

@@ -1,0 +1,47 @@
+//! The OpenAPI document and the docs pages.
+
+use apistos::info::Info;
+use apistos::spec::Spec;
+use apistos::tag::Tag;
+
+pub(crate) const SPEC_PATH: &str = "/openapi.json";
+
+pub(crate) fn spec() -> Spec {
+    let tag = |name: &str, description: &str| Tag {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        ..Default::default()
+    };
+    Spec {
+        info: Info {
+            title: "hexgate".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            description: Some(
+                "Users and authentication: sign-up, OAuth2 password login with JWT access tokens and \
+                 rotating refresh tokens, sessions, permissions and pagination. Every error has one \
+                 shape (`ErrorBody`)."
+                    .to_owned(),
+            ),
+            ..Default::default()
+        },
+        tags: vec![
+            tag("system", "Liveness and readiness"),
+            tag("auth", "Tokens, sessions and passwords"),
+            tag("users", "Accounts and permissions"),
+        ],
+        ..Default::default()
+    }
+}
+
+/// The document, as `hexgate openapi` prints it and `/openapi.json` serves it.
+///
+/// # Panics
+/// Never in practice: the document is built from static route definitions.
+pub async fn openapi_document() -> String {
+    use actix_web::test;
+    let settings = crate::HttpSettings { docs_enabled: true, ..Default::default() };
+    let app = test::init_service(crate::server::app(None, settings)).await;
+    let req = test::TestRequest::get().uri(SPEC_PATH).to_request();
+    let body = test::call_and_read_body(&app, req).await;
+    String::from_utf8_lossy(&body).into_owned()
+}

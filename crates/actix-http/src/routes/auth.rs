@@ -1,0 +1,89 @@
+use actix_web::HttpRequest;
+use actix_web::web::{Data, Json, Path};
+use apistos::actix::NoContent;
+use apistos::api_operation;
+use hexgate_domain::{Password, SessionId};
+use hexgate_ports::LoginAttempt;
+
+use crate::client_ip::ClientIp;
+use crate::dto::{LogoutRequest, PasswordChange, RefreshRequest, SessionPath, SessionResponse, TokenResponse};
+use crate::extract::{CurrentUser, OptionalJson, TokenForm, ValidJson};
+use crate::{ApiError, HttpState};
+
+/// Log in (OAuth2 password grant)
+///
+/// Form-encoded or JSON; `username` may be the username or the e-mail address. A wrong password
+/// and an unknown user get the same 401 after the same work. Failed attempts are limited per
+/// account (429 with Retry-After), and the route has its own tighter per-IP rate limit.
+#[api_operation(operation_id = "login", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429, error_code = 503)]
+pub(crate) async fn token(req: HttpRequest, state: Data<HttpState>, form: TokenForm) -> Result<Json<TokenResponse>, ApiError> {
+    let form = form.0;
+    let attempt = LoginAttempt {
+        login: form.username,
+        password: Password::candidate(&form.password),
+        user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        ip: ClientIp::of(&req).0.map(|ip| ip.to_string()),
+    };
+    Ok(Json(state.auth.login(attempt).await?.into()))
+}
+
+/// Exchange a refresh token for a new pair
+///
+/// The presented token is spent. Presenting a spent token again revokes its whole family —
+/// except within the grace window of a concurrent refresh, which gets a valid pair.
+#[api_operation(operation_id = "refresh_token", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429, error_code = 503)]
+pub(crate) async fn refresh(state: Data<HttpState>, body: ValidJson<RefreshRequest>) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(state.auth.refresh(&body.0.refresh_token).await?.into()))
+}
+
+/// Log out
+///
+/// Revokes the access token used (until it expires) and its session; a refresh token in the
+/// body has its family revoked too.
+#[api_operation(operation_id = "logout", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+pub(crate) async fn logout(
+    state: Data<HttpState>,
+    user: CurrentUser,
+    body: OptionalJson<LogoutRequest>,
+) -> Result<NoContent, ApiError> {
+    let refresh = body.0.and_then(|b| b.refresh_token);
+    state.auth.logout(&user.0, refresh.as_deref()).await?;
+    Ok(NoContent)
+}
+
+/// Change the password
+///
+/// Needs the current password; every other session of the user is revoked.
+#[api_operation(operation_id = "change_password", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+pub(crate) async fn change_password(
+    state: Data<HttpState>,
+    user: CurrentUser,
+    body: ValidJson<PasswordChange>,
+) -> Result<NoContent, ApiError> {
+    let body = body.0;
+    let current = Password::candidate(&body.current_password);
+    let new = Password::parse(&body.new_password)
+        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
+    state.auth.change_password(&user.0, &current, &new).await?;
+    Ok(NoContent)
+}
+
+/// List my live sessions
+#[api_operation(operation_id = "list_sessions", tag = "auth", error_code = 400, error_code = 401, error_code = 429)]
+pub(crate) async fn list_sessions(state: Data<HttpState>, user: CurrentUser) -> Result<Json<Vec<SessionResponse>>, ApiError> {
+    let sessions = state.auth.sessions(&user.0).await?;
+    Ok(Json(sessions.into_iter().map(SessionResponse::from).collect()))
+}
+
+/// Revoke one of my sessions
+///
+/// Its refresh tokens and access tokens stop working at once. Another user's session is 404.
+#[api_operation(operation_id = "revoke_session", tag = "auth", error_code = 400, error_code = 401, error_code = 404, error_code = 422, error_code = 429)]
+pub(crate) async fn revoke_session(
+    state: Data<HttpState>,
+    user: CurrentUser,
+    path: Path<SessionPath>,
+) -> Result<NoContent, ApiError> {
+    state.auth.revoke_session(&user.0, SessionId::from_uuid(path.id)).await?;
+    Ok(NoContent)
+}

@@ -1,0 +1,34 @@
+mod auth;
+mod system;
+mod users;
+
+use apistos::web::{ServiceConfig, delete, get, patch, post, put, resource, scope};
+
+/// Every documented route. Literal segments (`/me`, `/batch`) come before `/{id}` so a method
+/// they lack is a 405, never a bad id.
+pub(crate) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(resource("/health").route(get().to(system::health)))
+        .service(resource("/ready").route(get().to(system::ready)))
+        .service(
+            scope("/api/v1/auth")
+                .service(resource("/token").route(post().to(auth::token)))
+                .service(resource("/refresh").route(post().to(auth::refresh)))
+                .service(resource("/logout").route(post().to(auth::logout)))
+                .service(resource("/password").route(post().to(auth::change_password)))
+                .service(resource("/sessions").route(get().to(auth::list_sessions)))
+                .service(resource("/sessions/{id}").route(delete().to(auth::revoke_session))),
+        )
+        .service(
+            scope("/api/v1/users")
+                .service(resource("").route(get().to(users::list_users)).route(post().to(users::create_user)))
+                .service(resource("/me").route(get().to(users::read_me)).route(patch().to(users::update_me)))
+                .service(resource("/batch").route(post().to(users::create_users_batch)))
+                .service(
+                    resource("/{id}")
+                        .route(get().to(users::read_user))
+                        .route(patch().to(users::update_user))
+                        .route(delete().to(users::delete_user)),
+                )
+                .service(resource("/{id}/permissions").route(put().to(users::set_permissions))),
+        );
+}

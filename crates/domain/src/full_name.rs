@@ -1,0 +1,68 @@
+use thiserror::Error;
+
+use crate::RuleViolation;
+
+/// A display name: 0..=100 characters, surrounding whitespace trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FullName(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FullNameError {
+    #[error("must be at most {max} characters")]
+    TooLong { max: usize },
+    #[error("must not contain control characters")]
+    ControlCharacter,
+}
+
+impl RuleViolation for FullNameError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "full_name_too_long",
+            Self::ControlCharacter => "full_name_control_character",
+        }
+    }
+}
+
+impl FullName {
+    pub const MAX_LEN: usize = 100;
+
+    /// # Errors
+    /// [`FullNameError`] naming the rule the input breaks.
+    pub fn parse(raw: &str) -> Result<Self, FullNameError> {
+        let value = raw.trim();
+        if value.chars().count() > Self::MAX_LEN {
+            return Err(FullNameError::TooLong { max: Self::MAX_LEN });
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FullNameError::ControlCharacter);
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_allowed_and_whitespace_is_trimmed() {
+        assert_eq!(FullName::parse("").expect("ok").as_str(), "");
+        assert_eq!(FullName::parse("  Ada Lovelace ").expect("ok").as_str(), "Ada Lovelace");
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        assert!(FullName::parse(&"é".repeat(100)).is_ok());
+        assert_eq!(FullName::parse(&"é".repeat(101)), Err(FullNameError::TooLong { max: 100 }));
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert_eq!(FullName::parse("a\u{0}b"), Err(FullNameError::ControlCharacter));
+    }
+}

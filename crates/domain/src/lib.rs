@@ -1,0 +1,24 @@
+//! hexgate's business rules: entities, value objects that cannot hold a bad value, and the pure
+//! rules (permissions, the last-admin rule, refresh-token families, pagination) that every adapter
+//! and the HTTP layer rely on. Nothing here knows about HTTP, SQL, Redis or a runtime.
+
+pub mod email;
+pub mod error;
+pub mod full_name;
+pub mod pagination;
+pub mod password;
+pub mod permission;
+pub mod policy;
+pub mod session;
+pub mod user;
+pub mod username;
+
+pub use email::Email;
+pub use error::{DomainError, RuleViolation};
+pub use full_name::FullName;
+pub use pagination::{Page, PageRequest};
+pub use password::{Password, PasswordHash};
+pub use permission::{Permission, PermissionSet};
+pub use session::{RefreshVerdict, SessionId};
+pub use user::{NewUser, User, UserFilter, UserId, UserSort, UserUpdate};
+pub use username::Username;

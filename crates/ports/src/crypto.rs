@@ -1,0 +1,82 @@
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hexgate_domain::{Password, PasswordHash, SessionId, UserId};
+use secrecy::SecretString;
+
+use crate::PortError;
+
+/// Password hashing. Implementations run the hash on a blocking pool: it is deliberately slow.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// # Errors
+    /// [`PortError::Internal`] if the hasher fails (it should not).
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, PortError>;
+
+    /// Verifies `password` against `hash`. With `None` it verifies against a fixed dummy hash and
+    /// answers `false`, at the same cost, so a login for an unknown user takes as long as one
+    /// for a known user.
+    ///
+    /// # Errors
+    /// [`PortError::Internal`] if the blocking pool is gone.
+    async fn verify(&self, password: &Password, hash: Option<&PasswordHash>) -> Result<bool, PortError>;
+}
+
+/// The claims hexgate reads back from a verified access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub user_id: UserId,
+    pub session_id: SessionId,
+    pub jti: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub struct IssuedAccessToken {
+    pub token: SecretString,
+    pub expires_in_secs: u64,
+}
+
+/// Why an access token was refused. Callers answer 401 for each; the reason is for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRejection {
+    Malformed,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    WrongAudienceOrIssuer,
+    WrongAlgorithm,
+}
+
+/// The SHA-256 of an opaque refresh token, hex-encoded: what the database stores.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(pub String);
+
+impl fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenHash(<redacted>)")
+    }
+}
+
+/// A fresh refresh token: the secret for the client and its hash for storage.
+pub struct RefreshSecret {
+    pub token: SecretString,
+    pub hash: TokenHash,
+}
+
+/// Access tokens (signed, short-lived) and refresh tokens (opaque, stored hashed).
+pub trait TokenIssuer: Send + Sync {
+    /// # Errors
+    /// [`PortError::Internal`] if signing fails.
+    fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError>;
+
+    /// Checks signature, algorithm, `exp`, `nbf`, `iss` and `aud`.
+    ///
+    /// # Errors
+    /// The [`TokenRejection`] that applies.
+    fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection>;
+
+    fn new_refresh_secret(&self) -> RefreshSecret;
+
+    fn hash_refresh(&self, token: &str) -> TokenHash;
+}

@@ -1,0 +1,21 @@
+//! The driven ports (what the use cases need from the outside world) and the services that
+//! implement the use cases over them. Adapters implement the traits; the HTTP layer calls the
+//! services. Every port is object-safe so the binary can pick adapters at run time.
+
+pub mod clock;
+pub mod crypto;
+pub mod error;
+pub mod rate_limit;
+pub mod revocation;
+pub mod services;
+pub mod sessions;
+pub mod users;
+
+pub use clock::{Clock, SystemClock};
+pub use crypto::{AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection};
+pub use error::{Conflict, PortError, ServiceError};
+pub use rate_limit::{RateLimiter, WindowCount};
+pub use revocation::RevocationList;
+pub use services::{AuthPolicy, AuthService, LoginAttempt, NewAccount, Principal, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService};
+pub use sessions::{RefreshOutcome, SessionRepository};
+pub use users::UserRepository;

@@ -1,0 +1,230 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::future::try_join_all;
+use hexgate_domain::policy::{Access, UserAction, user_access};
+use hexgate_domain::{
+    Email, FullName, NewUser, Page, PageRequest, Password, Permission, PermissionSet, User,
+    UserFilter, UserId, UserUpdate, Username,
+};
+use tracing::{info, warn};
+
+use crate::{Clock, PasswordHasher, PortError, ServiceError, UserRepository};
+
+/// A sign-up or an admin-made account, from parts that are already valid.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: Email,
+    pub username: Username,
+    pub full_name: FullName,
+    pub is_active: bool,
+    pub password: Password,
+}
+
+/// The fields a user (or an admin) may change on a record.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub email: Option<Email>,
+    pub full_name: Option<FullName>,
+    pub is_active: Option<bool>,
+}
+
+/// What `ensure_superuser` found or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuperuserOutcome {
+    Created(UserId),
+    AlreadyAdmin(UserId),
+    Promoted(UserId),
+    /// The address belongs to a non-admin account and promotion was not asked for.
+    ExistsWithoutAdmin(UserId),
+}
+
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+    open_registration: bool,
+}
+
+fn require(actor: &User, action: UserAction, target: Option<UserId>) -> Result<(), ServiceError> {
+    match user_access(actor, action, target) {
+        Access::Allowed => Ok(()),
+        Access::Forbidden => Err(ServiceError::Forbidden),
+    }
+}
+
+fn user_not_found(err: PortError) -> ServiceError {
+    match err {
+        PortError::NotFound => ServiceError::NotFound("User not found"),
+        other => other.into(),
+    }
+}
+
+impl UserService {
+    #[must_use]
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        open_registration: bool,
+    ) -> Self {
+        Self { users, hasher, clock, open_registration }
+    }
+
+    #[must_use]
+    pub fn open_registration(&self) -> bool {
+        self.open_registration
+    }
+
+    async fn build(&self, account: NewAccount, permissions: PermissionSet) -> Result<User, ServiceError> {
+        let password_hash = self.hasher.hash(&account.password).await?;
+        Ok(NewUser {
+            email: account.email,
+            username: account.username,
+            full_name: account.full_name,
+            is_active: account.is_active,
+            permissions,
+            password_hash,
+        }
+        .into_user(UserId::new(), self.clock.now()))
+    }
+
+    /// Creates an account. Anyone may while registration is open; otherwise only an admin.
+    /// New accounts never carry permissions, whatever the request held.
+    ///
+    /// # Errors
+    /// `Unauthenticated`/`Forbidden` when registration is closed; `Conflict` for a taken
+    /// e-mail or username.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, actor: Option<&User>, account: NewAccount) -> Result<User, ServiceError> {
+        if !self.open_registration {
+            let actor = actor.ok_or(ServiceError::Unauthenticated)?;
+            require(actor, UserAction::CreateWhenClosed, None)?;
+        }
+        let user = self.build(account, PermissionSet::EMPTY).await?;
+        self.users.insert(&user).await?;
+        info!(user_id = %user.id, "user registered");
+        Ok(user)
+    }
+
+    /// Creates up to 100 accounts, all or none, answering in input order.
+    ///
+    /// # Errors
+    /// `BadRequest` for duplicates inside the batch; `Conflict` naming the e-mails or usernames
+    /// already taken.
+    #[tracing::instrument(skip_all, fields(count = accounts.len()))]
+    pub async fn create_batch(&self, actor: &User, accounts: Vec<NewAccount>) -> Result<Vec<User>, ServiceError> {
+        require(actor, UserAction::BatchCreate, None)?;
+        let emails: Vec<Email> = accounts.iter().map(|a| a.email.clone()).collect();
+        let usernames: Vec<Username> = accounts.iter().map(|a| a.username.clone()).collect();
+        if emails.iter().collect::<HashSet<_>>().len() != emails.len() {
+            return Err(ServiceError::BadRequest("Duplicate emails in batch".into()));
+        }
+        if usernames.iter().collect::<HashSet<_>>().len() != usernames.len() {
+            return Err(ServiceError::BadRequest("Duplicate usernames in batch".into()));
+        }
+        let taken = self.users.taken_emails(&emails).await?;
+        if !taken.is_empty() {
+            return Err(ServiceError::Conflict(format!("Emails already registered: {}", join(&taken))));
+        }
+        let taken = self.users.taken_usernames(&usernames).await?;
+        if !taken.is_empty() {
+            return Err(ServiceError::Conflict(format!("Usernames already taken: {}", join(&taken))));
+        }
+        // The hashes run side by side on the blocking pool.
+        let users = try_join_all(accounts.into_iter().map(|a| self.build(a, PermissionSet::EMPTY))).await?;
+        self.users.insert_many(&users).await?;
+        Ok(users)
+    }
+
+    /// # Errors
+    /// `Forbidden` for someone else's record without rights (whether or not it exists);
+    /// `NotFound` only for callers who may see it.
+    pub async fn get(&self, actor: &User, id: UserId) -> Result<User, ServiceError> {
+        require(actor, UserAction::View, Some(id))?;
+        if id == actor.id {
+            return Ok(actor.clone());
+        }
+        self.users.get(id).await?.ok_or(ServiceError::NotFound("User not found"))
+    }
+
+    /// # Errors
+    /// `Forbidden` without the right to list users.
+    pub async fn list(&self, actor: &User, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, ServiceError> {
+        require(actor, UserAction::List, None)?;
+        Ok(self.users.list(filter, page).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict` (e-mail taken, last admin).
+    #[tracing::instrument(skip_all, fields(target = %id))]
+    pub async fn update(&self, actor: &User, id: UserId, changes: UserChanges) -> Result<User, ServiceError> {
+        require(actor, UserAction::Update, Some(id))?;
+        let update = UserUpdate {
+            email: changes.email,
+            full_name: changes.full_name,
+            is_active: changes.is_active,
+            ..UserUpdate::default()
+        };
+        self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict` (last admin).
+    #[tracing::instrument(skip_all, fields(target = %id))]
+    pub async fn set_permissions(&self, actor: &User, id: UserId, permissions: PermissionSet) -> Result<User, ServiceError> {
+        require(actor, UserAction::SetPermissions, Some(id))?;
+        let update = UserUpdate { permissions: Some(permissions), ..UserUpdate::default() };
+        let user = self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)?;
+        info!(actor = %actor.id, permissions = ?permissions.names(), "permissions changed");
+        Ok(user)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict` (last admin).
+    #[tracing::instrument(skip_all, fields(target = %id))]
+    pub async fn delete(&self, actor: &User, id: UserId) -> Result<(), ServiceError> {
+        require(actor, UserAction::Delete, Some(id))?;
+        self.users.delete(id).await.map_err(user_not_found)?;
+        info!(actor = %actor.id, "user deleted");
+        Ok(())
+    }
+
+    /// Makes sure an admin with this e-mail exists: creates it, or (with `promote`) grants admin
+    /// to the existing account. Without `promote` an existing non-admin account is left alone,
+    /// because whoever registered that address first is not necessarily the operator.
+    ///
+    /// # Errors
+    /// `Conflict` when the username is taken by another account; store errors.
+    pub async fn ensure_superuser(&self, account: NewAccount, promote: bool) -> Result<SuperuserOutcome, ServiceError> {
+        if let Some(existing) = self.users.find_by_login(account.email.as_str()).await? {
+            if existing.permissions.is_admin() {
+                return Ok(SuperuserOutcome::AlreadyAdmin(existing.id));
+            }
+            if !promote {
+                warn!(user_id = %existing.id, "superuser e-mail belongs to a non-admin account; not promoting it");
+                return Ok(SuperuserOutcome::ExistsWithoutAdmin(existing.id));
+            }
+            let update = UserUpdate {
+                permissions: Some(existing.permissions.with(Permission::Admin)),
+                is_active: Some(true),
+                ..UserUpdate::default()
+            };
+            self.users.update(existing.id, &update, self.clock.now()).await?;
+            return Ok(SuperuserOutcome::Promoted(existing.id));
+        }
+        let user = self.build(account, PermissionSet::EMPTY.with(Permission::Admin)).await?;
+        match self.users.insert(&user).await {
+            Ok(()) => Ok(SuperuserOutcome::Created(user.id)),
+            // Another instance starting at the same time created it first.
+            Err(PortError::Conflict(crate::Conflict::EmailTaken)) => {
+                Ok(SuperuserOutcome::AlreadyAdmin(user.id))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+}

@@ -1,0 +1,40 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hexgate_domain::{Email, Page, PageRequest, User, UserFilter, UserId, UserUpdate, Username};
+
+use crate::PortError;
+
+/// Where users are kept. Uniqueness of e-mail and username is the store's job (a unique index),
+/// so concurrent sign-ups cannot both win.
+///
+/// # Errors
+/// [`PortError::Conflict`] for a taken e-mail or username; [`PortError::NotFound`] for a missing
+/// user where one is required; [`PortError::Rule`] with `LastAdmin` when a change would leave no
+/// active admin (checked in the same transaction as the change); [`PortError::Unavailable`] when
+/// the database cannot be reached.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    async fn insert(&self, user: &User) -> Result<(), PortError>;
+
+    /// Inserts all or none, in one transaction.
+    async fn insert_many(&self, users: &[User]) -> Result<(), PortError>;
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, PortError>;
+
+    /// Finds by username or e-mail (already lowercased).
+    async fn find_by_login(&self, login: &str) -> Result<Option<User>, PortError>;
+
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError>;
+
+    /// Which of `emails` are registered already.
+    async fn taken_emails(&self, emails: &[Email]) -> Result<Vec<Email>, PortError>;
+
+    /// Which of `usernames` are taken already.
+    async fn taken_usernames(&self, usernames: &[Username]) -> Result<Vec<Username>, PortError>;
+
+    /// Applies `update` and returns the user after it, enforcing the last-admin rule.
+    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError>;
+
+    /// Deletes the user and everything that belongs to them, enforcing the last-admin rule.
+    async fn delete(&self, id: UserId) -> Result<(), PortError>;
+}

@@ -1,0 +1,15 @@
+//! The SQL adapter: sea-orm entities and the repositories behind the storage ports. One code
+//! path serves PostgreSQL (the reference) and a SQLite file (the zero-set-up default). sea-orm
+//! types never leave this crate: every `DbErr` becomes a `PortError` here.
+
+mod connection;
+mod entity;
+mod error;
+mod lock;
+mod sessions;
+mod users;
+
+pub use connection::{DatabaseSettings, connect, ping};
+pub use sea_orm::DatabaseConnection;
+pub use sessions::SqlSessionRepository;
+pub use users::SqlUserRepository;

@@ -1,0 +1,223 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
+use hexgate_domain::{
+    Email, FullName, Page, PageRequest, PasswordHash, PermissionSet, User, UserFilter, UserId,
+    UserSort, UserUpdate, Username,
+};
+use hexgate_ports::{PortError, UserRepository};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+
+use crate::entity::users::{ActiveModel, Column, Entity, Model};
+use crate::error::port_error;
+use crate::lock::{become_writer, for_update};
+
+#[derive(Clone)]
+pub struct SqlUserRepository {
+    db: DatabaseConnection,
+}
+
+impl SqlUserRepository {
+    #[must_use]
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+pub(crate) fn to_domain(m: Model) -> Result<User, PortError> {
+    // Stored rows were valid when written; a row that no longer parses is a data problem, reported
+    // as such rather than served.
+    let corrupt = |what: &str| PortError::Internal(format!("user {} has an invalid {what}", m.id));
+    Ok(User {
+        id: UserId::from_uuid(m.id),
+        email: Email::parse(&m.email).map_err(|_| corrupt("email"))?,
+        username: Username::parse(&m.username).map_err(|_| corrupt("username"))?,
+        full_name: FullName::parse(&m.full_name).map_err(|_| corrupt("full_name"))?,
+        is_active: m.is_active,
+        is_verified: m.is_verified,
+        permissions: PermissionSet::from_bits(u32::try_from(m.permissions).unwrap_or(0)),
+        password_hash: PasswordHash::from_phc(m.password_hash),
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn to_active(user: &User) -> ActiveModel {
+    ActiveModel {
+        id: Set(user.id.as_uuid()),
+        email: Set(user.email.as_str().to_owned()),
+        username: Set(user.username.as_str().to_owned()),
+        full_name: Set(user.full_name.as_str().to_owned()),
+        password_hash: Set(user.password_hash.as_phc().to_owned()),
+        is_active: Set(user.is_active),
+        is_verified: Set(user.is_verified),
+        permissions: Set(i32::try_from(user.permissions.bits()).unwrap_or(0)),
+        created_at: Set(user.created_at),
+        updated_at: Set(user.updated_at),
+    }
+}
+
+/// `LIKE` pattern for a substring, with the wildcards in user input escaped.
+fn contains_pattern(q: &str) -> LikeExpr {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+/// Locks the active admins (PostgreSQL, in id order so two such transactions cannot deadlock)
+/// and counts them.
+async fn lock_active_admins(txn: &DatabaseTransaction) -> Result<u64, PortError> {
+    let admins = for_update(
+        txn,
+        Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(Column::IsActive.eq(true))
+            .filter(Expr::cust("(permissions & 1) = 1"))
+            .order_by_asc(Column::Id),
+    )
+    .into_tuple::<uuid::Uuid>()
+    .all(txn)
+    .await
+    .map_err(port_error)?;
+    Ok(admins.len() as u64)
+}
+
+/// Starts a transaction that may need the last-admin rule: serialised against every other such
+/// transaction, with the target row loaded.
+async fn begin_guarded(db: &DatabaseConnection, id: UserId) -> Result<(DatabaseTransaction, User, u64), PortError> {
+    let txn = db.begin().await.map_err(port_error)?;
+    become_writer(&txn).await.map_err(port_error)?;
+    let admins = lock_active_admins(&txn).await?;
+    let model = for_update(&txn, Entity::find_by_id(id.as_uuid()))
+        .one(&txn)
+        .await
+        .map_err(port_error)?
+        .ok_or(PortError::NotFound)?;
+    Ok((txn, to_domain(model)?, admins))
+}
+
+#[async_trait]
+impl UserRepository for SqlUserRepository {
+    async fn insert(&self, user: &User) -> Result<(), PortError> {
+        Entity::insert(to_active(user)).exec_without_returning(&self.db).await.map_err(port_error)?;
+        Ok(())
+    }
+
+    async fn insert_many(&self, users: &[User]) -> Result<(), PortError> {
+        if users.is_empty() {
+            return Ok(());
+        }
+        let txn = self.db.begin().await.map_err(port_error)?;
+        Entity::insert_many(users.iter().map(to_active))
+            .exec_without_returning(&txn)
+            .await
+            .map_err(port_error)?;
+        txn.commit().await.map_err(port_error)
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, PortError> {
+        Entity::find_by_id(id.as_uuid()).one(&self.db).await.map_err(port_error)?.map(to_domain).transpose()
+    }
+
+    async fn find_by_login(&self, login: &str) -> Result<Option<User>, PortError> {
+        let column = if login.contains('@') { Column::Email } else { Column::Username };
+        Entity::find().filter(column.eq(login)).one(&self.db).await.map_err(port_error)?.map(to_domain).transpose()
+    }
+
+    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError> {
+        let mut condition = Condition::all();
+        if let Some(q) = filter.normalised_q() {
+            condition = condition.add(
+                Condition::any()
+                    .add(Expr::col(Column::Username).like(contains_pattern(&q)))
+                    .add(Expr::col(Column::Email).like(contains_pattern(&q)))
+                    .add(Expr::expr(Func::lower(Expr::col(Column::FullName))).like(contains_pattern(&q))),
+            );
+        }
+        if let Some(active) = filter.is_active {
+            condition = condition.add(Column::IsActive.eq(active));
+        }
+        let (column, order) = match filter.sort {
+            UserSort::CreatedAt => (Column::CreatedAt, Order::Asc),
+            UserSort::CreatedAtDesc => (Column::CreatedAt, Order::Desc),
+            UserSort::Username => (Column::Username, Order::Asc),
+            UserSort::UsernameDesc => (Column::Username, Order::Desc),
+            UserSort::Email => (Column::Email, Order::Asc),
+            UserSort::EmailDesc => (Column::Email, Order::Desc),
+        };
+        let query = Entity::find().filter(condition);
+        let total = query.clone().count(&self.db).await.map_err(port_error)?;
+        let rows = query
+            .order_by(column, order.clone())
+            // Ties (same created_at) still page deterministically.
+            .order_by(Column::Id, order)
+            .offset(page.offset())
+            .limit(page.page_size())
+            .all(&self.db)
+            .await
+            .map_err(port_error)?;
+        let items = rows.into_iter().map(to_domain).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::new(items, total, page))
+    }
+
+    async fn taken_emails(&self, emails: &[Email]) -> Result<Vec<Email>, PortError> {
+        let wanted: Vec<&str> = emails.iter().map(Email::as_str).collect();
+        let found: Vec<String> = Entity::find()
+            .select_only()
+            .column(Column::Email)
+            .filter(Column::Email.is_in(wanted))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(port_error)?;
+        Ok(emails.iter().filter(|e| found.iter().any(|f| f == e.as_str())).cloned().collect())
+    }
+
+    async fn taken_usernames(&self, usernames: &[Username]) -> Result<Vec<Username>, PortError> {
+        let wanted: Vec<&str> = usernames.iter().map(Username::as_str).collect();
+        let found: Vec<String> = Entity::find()
+            .select_only()
+            .column(Column::Username)
+            .filter(Column::Username.is_in(wanted))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(port_error)?;
+        Ok(usernames.iter().filter(|u| found.iter().any(|f| f == u.as_str())).cloned().collect())
+    }
+
+    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError> {
+        let touches_admin_status = update.is_active.is_some() || update.permissions.is_some();
+        let (txn, before) = if touches_admin_status {
+            let (txn, before, admins) = begin_guarded(&self.db, id).await?;
+            let after = update.apply(&before, now);
+            ensure_an_admin_remains(&before, Some(&after), admins)?;
+            (txn, before)
+        } else {
+            let txn = self.db.begin().await.map_err(port_error)?;
+            let model = Entity::find_by_id(id.as_uuid()).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
+            (txn, to_domain(model)?)
+        };
+        let after = update.apply(&before, now);
+        let mut active = to_active(&after).into_active_model();
+        active.id = sea_orm::Unchanged(after.id.as_uuid());
+        active.created_at = sea_orm::Unchanged(after.created_at);
+        active.update(&txn).await.map_err(port_error)?;
+        txn.commit().await.map_err(port_error)?;
+        Ok(after)
+    }
+
+    async fn delete(&self, id: UserId) -> Result<(), PortError> {
+        let (txn, before, admins) = begin_guarded(&self.db, id).await?;
+        if is_active_admin(&before) {
+            ensure_an_admin_remains(&before, None, admins)?;
+        }
+        // Sessions and refresh tokens go by ON DELETE CASCADE.
+        Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(port_error)?;
+        txn.commit().await.map_err(port_error)
+    }
+}

@@ -1,0 +1,17 @@
+//! The schema, as sea-orm migrations that run unchanged on PostgreSQL and SQLite.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_users_and_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_users_and_sessions::Migration)]
+    }
+}
+
+pub use sea_orm_migration::MigratorTrait as Migrations;
+pub use sea_orm_migration::sea_orm::DatabaseConnection;
