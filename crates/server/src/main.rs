@@ -1,1 +1,68 @@
-fn main() {}
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::Parser;
+use hexgate_migrations::{Migrations, Migrator};
+use hexgate_server::cli::{Cli, Command, MigrateAction};
+use hexgate_server::config::{Config, Vars};
+use hexgate_server::startup::{self, Application};
+use hexgate_server::telemetry;
+use secrecy::SecretString;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", hexgate_actix_http::openapi_document().await);
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::from_vars(&Vars::from_process()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("hexgate: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    match run(cli.command.unwrap_or(Command::Serve), &config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "hexgate failed");
+            eprintln!("hexgate: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => Application::build(config).await?.run_until_stopped().await?,
+        Command::Migrate { action } => {
+            let db = startup::database(config).await?;
+            match action {
+                MigrateAction::Up => Migrator::up(&db, None).await?,
+                MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
+                MigrateAction::Status => {
+                    for migration in Migrator::get_migration_with_status(&db).await? {
+                        println!("{}\t{}", migration.name(), migration.status());
+                    }
+                }
+            }
+        }
+        Command::CreateSuperuser { email, username } => {
+            let password = match std::env::var("HEXGATE_SUPERUSER_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    eprintln!("password (one line on standard input):");
+                    std::io::stdin().lock().lines().next().transpose()?.unwrap_or_default()
+                }
+            };
+            let services = startup::wire(config).await?;
+            let outcome =
+                startup::ensure_superuser(&services.users, &email, &username, &SecretString::from(password), true).await?;
+            println!("{outcome:?}");
+        }
+        Command::Openapi => unreachable!("handled before configuration is read"),
+    }
+    Ok(())
+}

@@ -25,39 +25,66 @@ pub(crate) async fn envelope(
     let method = req.method().clone();
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
     let client = ClientIp::of(req.request()).to_string();
-    let http_req = req.request().clone();
 
     let outcome = AssertUnwindSafe(request_id::scope(id.clone(), next.call(req))).catch_unwind().await;
+    // The request cannot be cloned before routing (actix needs it unshared), so the rare paths
+    // without a response (an inner Err, a panic) answer through an error rendered here, in scope.
     let mut response = match outcome {
         Ok(Ok(res)) => normalise(res.map_into_boxed_body(), &id),
         Ok(Err(err)) => {
             let res = request_id::sync_scope(id.clone(), || err.error_response());
-            normalise(ServiceResponse::new(http_req, res), &id)
+            let status = res.status();
+            log_access(&id, &method, &route, status.as_u16(), started, &client);
+            return Err(Rendered::new(status, ApiError::from_status(status), &id).into());
         }
         Err(_) => {
             tracing::error!(request_id = %id, %method, %route, "handler panicked");
-            let res = request_id::sync_scope(id.clone(), || {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error").error_response()
-            });
-            ServiceResponse::new(http_req, res)
+            log_access(&id, &method, &route, 500, started, &client);
+            let err = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+            return Err(Rendered::new(StatusCode::INTERNAL_SERVER_ERROR, err, &id).into());
         }
     };
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static(request_id::HEADER), value);
     }
-    let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(
-        target: "hexgate::access",
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status,
-        duration_ms = (duration_ms * 100.0).round() / 100.0,
-        client = %client,
-        "request"
-    );
+    log_access(&id, &method, &route, response.status().as_u16(), started, &client);
     Ok(response)
+}
+
+fn log_access(id: &str, method: &actix_web::http::Method, route: &str, status: u16, started: Instant, client: &str) {
+    let duration_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    tracing::info!(target: "hexgate::access", request_id = %id, method = %method, route = %route, status, duration_ms, client = %client, "request");
+}
+
+/// An error already in the contract's shape, with its request id, for the paths where actix
+/// renders the response after this middleware has returned.
+#[derive(Debug)]
+struct Rendered {
+    status: StatusCode,
+    body: crate::dto::ErrorBody,
+    request_id: String,
+}
+
+impl Rendered {
+    fn new(status: StatusCode, err: ApiError, id: &str) -> Self {
+        Self { status, body: err.body(id.to_owned()), request_id: id.to_owned() }
+    }
+}
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body.detail)
+    }
+}
+
+impl ResponseError for Rendered {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).insert_header((request_id::HEADER, self.request_id.clone())).json(&self.body)
+    }
 }
 
 /// An error response without a JSON body (actix's own 404, 405, 413, …) gets the error shape; its

@@ -44,8 +44,8 @@ pub(crate) async fn list_users(
 
 /// Read my account
 #[api_operation(operation_id = "read_me", tag = "users", error_code = 400, error_code = 401, error_code = 429)]
-pub(crate) async fn read_me(caller: CurrentUser) -> Json<UserResponse> {
-    Json(caller.0.user.into())
+pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, ApiError> {
+    Ok(Json(caller.0.user.into()))
 }
 
 /// Update my account

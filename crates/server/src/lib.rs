@@ -1,0 +1,7 @@
+//! The `hexgate` binary's library: configuration, adapter wiring, start-up and the CLI. Tests use
+//! the same [`startup::Application`] the binary runs.
+
+pub mod cli;
+pub mod config;
+pub mod startup;
+pub mod telemetry;

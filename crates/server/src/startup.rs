@@ -1,0 +1,232 @@
+//! Picks adapters from configuration, plugs them into the services and starts the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Duration as ChronoDuration;
+use hexgate_actix_http::{HttpServerHandle, HttpSettings, HttpState, ReadinessCheck};
+use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
+use hexgate_domain::{Email, FullName, Password, Username};
+use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList};
+use hexgate_migrations::{Migrations, Migrator};
+use hexgate_ports::{
+    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, RateLimiter, SuperuserOutcome, SystemClock,
+    UserService,
+};
+use hexgate_postgres_adapter::{DatabaseConnection, DatabaseSettings, SqlSessionRepository, SqlUserRepository};
+use secrecy::{ExposeSecret, SecretString};
+use tracing::{info, warn};
+
+use crate::config::{Config, Environment, redact_url};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(String),
+    #[error("migrations: {0}")]
+    Migrations(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("first superuser: {0}")]
+    Superuser(String),
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+/// Everything wired, ready to serve.
+pub struct Services {
+    pub state: HttpState,
+    pub users: Arc<UserService>,
+    pub db: DatabaseConnection,
+}
+
+struct DatabaseCheck(DatabaseConnection);
+
+#[async_trait]
+impl ReadinessCheck for DatabaseCheck {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+    async fn check(&self) -> Result<(), String> {
+        hexgate_postgres_adapter::ping(&self.0).await.map_err(|e| e.to_string())
+    }
+}
+
+struct CacheCheck(Arc<dyn RateLimiter>);
+
+#[async_trait]
+impl ReadinessCheck for CacheCheck {
+    fn name(&self) -> &'static str {
+        "cache"
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.peek("ready-probe").await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Opens the database and applies migrations when configured to.
+///
+/// # Errors
+/// When the database cannot be reached or a migration fails.
+pub async fn database(config: &Config) -> Result<DatabaseConnection, StartupError> {
+    let settings = DatabaseSettings {
+        url: config.database_url.clone(),
+        max_connections: config.database_pool_size,
+        acquire_timeout: Duration::from_secs(config.database_acquire_timeout_secs),
+        statement_timeout: (config.database_statement_timeout_ms > 0)
+            .then(|| Duration::from_millis(config.database_statement_timeout_ms)),
+    };
+    info!(url = %redact_url(&config.database_url), "connecting to the database");
+    hexgate_postgres_adapter::connect(&settings).await.map_err(|e| StartupError::Database(e.to_string()))
+}
+
+/// # Errors
+/// When a migration fails.
+pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StartupError> {
+    Migrator::up(db, None).await.map_err(|e| StartupError::Migrations(e.to_string()))
+}
+
+/// The development secret survives restarts (so a restart does not log everyone out) in
+/// `./data/dev_secret_key`, next to the default database.
+fn development_secret(config: &Config) -> SecretString {
+    let path = std::path::Path::new("data/dev_secret_key");
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        if existing.trim().len() >= 32 {
+            return SecretString::from(existing.trim().to_owned());
+        }
+    }
+    let fresh = config.secret_key.expose_secret().to_owned();
+    if std::fs::create_dir_all("data").and_then(|()| std::fs::write(path, &fresh)).is_err() {
+        warn!("could not keep the development secret in data/dev_secret_key; tokens end at restart");
+    }
+    SecretString::from(fresh)
+}
+
+/// Builds every adapter and service from `config`.
+///
+/// # Errors
+/// Any [`StartupError`].
+pub async fn wire(config: &Config) -> Result<Services, StartupError> {
+    let db = database(config).await?;
+    if config.migrate_on_start {
+        migrate_up(&db).await?;
+    }
+    let secret = if config.secret_key_generated && config.environment == Environment::Development {
+        warn!("SECRET_KEY is not set: using a generated development key (never do this in production)");
+        development_secret(config)
+    } else {
+        config.secret_key.clone()
+    };
+    let tokens = Arc::new(
+        JwtIssuer::new(JwtConfig {
+            secret,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            access_ttl: ChronoDuration::minutes(config.access_token_expire_minutes),
+            leeway_secs: 5,
+        })
+        .map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?,
+    );
+    let users_repo = Arc::new(SqlUserRepository::new(db.clone()));
+    let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
+    let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
+    let limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
+    let revocations = Arc::new(InMemoryRevocationList::new());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    let users = Arc::new(UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration));
+    let auth = Arc::new(AuthService::new(
+        users_repo,
+        sessions_repo,
+        hasher,
+        tokens,
+        revocations,
+        limiter.clone(),
+        clock,
+        AuthPolicy {
+            refresh_ttl: ChronoDuration::days(config.refresh_token_expire_days),
+            refresh_reuse_grace: ChronoDuration::seconds(config.refresh_reuse_grace_seconds),
+            login_max_failures: config.login_max_failures,
+            login_failure_window: Duration::from_secs(config.login_failure_window_seconds),
+        },
+    ));
+    let readiness: Vec<Arc<dyn ReadinessCheck>> =
+        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(CacheCheck(limiter.clone()))];
+    let state = HttpState { auth, users: users.clone(), limiter, readiness };
+    Ok(Services { state, users, db })
+}
+
+/// Creates (or, with `promote`, grants admin to) the superuser named by `email`.
+///
+/// # Errors
+/// When the parts are invalid or the store fails.
+pub async fn ensure_superuser(
+    users: &UserService,
+    email: &str,
+    username: &str,
+    password: &SecretString,
+    promote: bool,
+) -> Result<SuperuserOutcome, StartupError> {
+    let bad = |e: &dyn std::fmt::Display| StartupError::Superuser(e.to_string());
+    let account = NewAccount {
+        email: Email::parse(email).map_err(|e| bad(&e))?,
+        username: Username::parse(username).map_err(|e| bad(&e))?,
+        full_name: FullName::default(),
+        is_active: true,
+        password: Password::parse(password.expose_secret()).map_err(|e| bad(&e))?,
+    };
+    users.ensure_superuser(account, promote).await.map_err(|e| bad(&e))
+}
+
+fn http_settings(config: &Config) -> HttpSettings {
+    HttpSettings {
+        json_body_limit: config.json_body_limit_bytes,
+        rate_limit_per_minute: config.rate_limit_per_minute,
+        login_rate_limit_per_minute: config.login_rate_limit_per_minute,
+        trusted_proxies: config.trusted_proxies.clone(),
+        allowed_origins: config.allowed_origins.clone(),
+        docs_enabled: config.docs_enabled,
+        workers: config.web_workers,
+        shutdown_timeout_secs: config.shutdown_timeout_secs,
+    }
+}
+
+/// A bound, wired server that has not started yet.
+pub struct Application {
+    pub port: u16,
+    pub server: HttpServerHandle,
+    pub services: Services,
+}
+
+impl Application {
+    /// Wires everything and binds `HOST:PORT` (port 0 picks a free one).
+    ///
+    /// # Errors
+    /// Any [`StartupError`].
+    pub async fn build(config: &Config) -> Result<Self, StartupError> {
+        let services = wire(config).await?;
+        if let (Some(email), Some(password)) = (&config.first_superuser_email, &config.first_superuser_password) {
+            let outcome =
+                ensure_superuser(&services.users, email, &config.first_superuser_username, password, false).await?;
+            info!(?outcome, "first superuser");
+        }
+        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let port = listener.local_addr()?.port();
+        let server = hexgate_actix_http::serve(listener, services.state.clone(), http_settings(config))?;
+        info!(host = %config.host, port, "hexgate listening");
+        Ok(Self { port, server, services })
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the handle) stops the server.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.server.await?;
+        self.services.db.close().await.ok();
+        info!("hexgate stopped");
+        Ok(())
+    }
+}
