@@ -105,6 +105,11 @@ impl Vars {
     }
 
     #[must_use]
+    pub fn from_entries(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self(pairs.into_iter().collect())
+    }
+
+    #[must_use]
     pub fn from_pairs<const N: usize>(pairs: [(&str, &str); N]) -> Self {
         Self(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
     }

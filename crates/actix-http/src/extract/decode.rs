@@ -123,7 +123,12 @@ where
                     path.extend(between_backticks(&message));
                     ("missing", "field required".to_owned(), Fix::StandIn)
                 } else if message.starts_with("unknown field") {
-                    path.extend(between_backticks(&message));
+                    // serde_path_to_error already ends the path with the unknown key.
+                    if let Some(name) = between_backticks(&message) {
+                        if path.last() != Some(&name) {
+                            path.push(name);
+                        }
+                    }
                     ("extra_forbidden", "unknown field".to_owned(), Fix::Remove)
                 } else {
                     ("invalid_type", humanise(&message), Fix::StandIn)

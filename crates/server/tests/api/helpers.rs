@@ -1,0 +1,232 @@
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use hexgate_server::config::{Config, Vars};
+use hexgate_server::startup::Application;
+use reqwest::{Client, Method, RequestBuilder, Response};
+use serde_json::{Value, json};
+
+pub const SECRET: &str = "test-secret-key-0123456789-abcdefghijklmnop";
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "AdminPass123";
+
+/// Where a test's data lives; dropped with the test.
+pub enum TestDb {
+    Sqlite(std::path::PathBuf),
+    Postgres { name: String, admin_url: String },
+}
+
+impl TestDb {
+    pub async fn create() -> (Self, String) {
+        match std::env::var("HEXGATE_TEST_DATABASE").as_deref() {
+            Ok("postgres") => {
+                let base = std::env::var("HEXGATE_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+                let admin_url = format!("{base}/postgres");
+                let name = format!("hexgate_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                    panic!("PostgreSQL is not reachable at {admin_url} ({e}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+                });
+                sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}")).await.expect("create database");
+                admin.close().await.ok();
+                (Self::Postgres { name: name.clone(), admin_url }, format!("{base}/{name}"))
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("hexgate-test-{}.db", uuid::Uuid::new_v4()));
+                let url = format!("sqlite://{}", path.display());
+                (Self::Sqlite(path), url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Self::Postgres { name, admin_url } => {
+                let (name, admin_url) = (name.clone(), admin_url.clone());
+                // Drop runs outside async; a short-lived runtime of its own does the cleanup.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    rt.block_on(async {
+                        if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                            let _ = sea_orm::ConnectionTrait::execute_unprepared(
+                                &admin,
+                                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                            )
+                            .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    _db: TestDb,
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+static LOGS: AtomicBool = AtomicBool::new(false);
+
+pub fn test_vars(database_url: &str, overrides: &[(&str, &str)]) -> Vars {
+    let mut pairs: Vec<(String, String)> = [
+        ("ENVIRONMENT", "test"),
+        ("PORT", "0"),
+        ("SECRET_KEY", SECRET),
+        ("RATE_LIMIT_PER_MINUTE", "100000"),
+        ("LOGIN_RATE_LIMIT_PER_MINUTE", "100000"),
+        ("FIRST_SUPERUSER_EMAIL", ADMIN_EMAIL),
+        ("FIRST_SUPERUSER_PASSWORD", ADMIN_PASSWORD),
+        ("WEB_WORKERS", "1"),
+        ("SHUTDOWN_TIMEOUT_SECONDS", "1"),
+        ("DATABASE_POOL_SIZE", "5"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    pairs.push(("DATABASE_URL".into(), database_url.to_owned()));
+    for (k, v) in overrides {
+        pairs.retain(|(key, _)| key != k);
+        pairs.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    Vars::from_entries(pairs)
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> Self {
+        if std::env::var("TEST_LOG").is_ok() && !LOGS.swap(true, Ordering::SeqCst) {
+            hexgate_server::telemetry::init(hexgate_server::config::LogFormat::Pretty);
+        }
+        let (db, database_url) = TestDb::create().await;
+        let config = Config::from_vars(&test_vars(&database_url, overrides)).expect("test config");
+        let app = Application::build(&config).await.expect("application starts");
+        let base = format!("http://127.0.0.1:{}", app.port);
+        let handle = app.server.handle.clone();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Self { base, client, database_url, handle, _db: db }
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::GET, path, token).send().await.expect("request")
+    }
+
+    pub async fn send_json(&self, method: Method, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.request(method, path, token).json(body).send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
+        self.send_json(Method::POST, path, token, body).await
+    }
+
+    pub async fn register(&self, username: &str, password: &str) -> Value {
+        let res = self
+            .post_json(
+                "/api/v1/users",
+                None,
+                &json!({"email": format!("{username}@example.com"), "username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status(), 201, "sign-up of {username}");
+        res.json().await.expect("json")
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("username={}&password={}", enc(username), enc(password)))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Tokens {
+        let res = self.login_response(username, password).await;
+        assert_eq!(res.status(), 200, "login of {username}");
+        let body: Value = res.json().await.expect("json");
+        Tokens {
+            access: body["access_token"].as_str().expect("access").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    pub async fn admin(&self) -> Tokens {
+        self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    /// Registers and logs in a plain user.
+    pub async fn user(&self, username: &str) -> (Value, Tokens) {
+        let user = self.register(username, "Password123").await;
+        let tokens = self.login(username, "Password123").await;
+        (user, tokens)
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// Asserts the contract's error shape and returns the body.
+pub async fn error_shape(res: Response, status: u16) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let request_id = res.headers().get("x-request-id").expect("x-request-id header").to_str().expect("ascii").to_owned();
+    assert!(
+        res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json")),
+        "error bodies are JSON"
+    );
+    let body: Value = res.json().await.expect("json error body");
+    assert!(body["detail"].is_string(), "detail: {body}");
+    assert!(body["errors"].is_null() || body["errors"].is_array(), "errors: {body}");
+    assert_eq!(body["request_id"], request_id, "the body quotes the request id");
+    body
+}
+
+/// The `field`s of a 422 body.
+pub fn fields(body: &Value) -> Vec<String> {
+    let mut fields: Vec<String> = body["errors"]
+        .as_array()
+        .expect("errors array")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field").to_owned())
+        .collect();
+    fields.sort();
+    fields
+}

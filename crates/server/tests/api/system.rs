@@ -1,0 +1,88 @@
+use serde_json::Value;
+
+use crate::helpers::{TestApp, error_shape};
+
+#[actix_web::test]
+async fn health_answers_healthy_without_a_rate_limit() {
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_PER_MINUTE", "1")]).await;
+    for _ in 0..3 {
+        let res = app.get("/health", None).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers().get("x-ratelimit-limit").is_none());
+        assert_eq!(res.json::<Value>().await.expect("json"), serde_json::json!({"status": "healthy"}));
+    }
+}
+
+#[actix_web::test]
+async fn ready_reports_each_dependency() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/ready", None).await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body, serde_json::json!({"status": "ready", "checks": {"database": "ok", "cache": "ok"}}));
+}
+
+#[actix_web::test]
+async fn the_openapi_document_names_operations_and_secures_only_protected_routes() {
+    let app = TestApp::spawn().await;
+    let res = app.get("/openapi.json", None).await;
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.expect("json");
+    assert_eq!(doc["components"]["securitySchemes"]["BearerAuth"]["scheme"], "bearer");
+    let create = &doc["paths"]["/api/v1/users"]["post"];
+    assert_eq!(create["operationId"], "create_user");
+    assert!(create.get("security").is_none(), "sign-up is open to anonymous callers");
+    let list = &doc["paths"]["/api/v1/users"]["get"];
+    assert_eq!(list["operationId"], "list_users");
+    assert!(list["security"].to_string().contains("BearerAuth"));
+    assert!(create["responses"]["422"].is_object() && create["responses"]["409"].is_object());
+    let password = &doc["components"]["schemas"]["UserCreate"]["properties"]["password"];
+    assert_eq!(password["pattern"], hexgate_domain::Password::PATTERN);
+    // Every $ref resolves.
+    let text = doc.to_string();
+    for piece in text.split("#/components/schemas/").skip(1) {
+        let name: String = piece.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        assert!(doc["components"]["schemas"][&name].is_object(), "unresolved $ref {name}");
+    }
+    assert_eq!(app.get("/docs", None).await.status(), 200);
+    assert_eq!(app.get("/redoc", None).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn docs_routes_are_absent_when_disabled() {
+    let app = TestApp::spawn_with(&[("DOCS_ENABLED", "false")]).await;
+    error_shape(app.get("/openapi.json", None).await, 404).await;
+    error_shape(app.get("/docs", None).await, 404).await;
+}
+
+#[actix_web::test]
+async fn a_sane_request_id_is_kept_and_a_bad_one_replaced() {
+    let app = TestApp::spawn().await;
+    let res = app.client.get(app.url("/health")).header("x-request-id", "trace-42.a_b").send().await.expect("send");
+    assert_eq!(res.headers()["x-request-id"], "trace-42.a_b");
+    let res = app.client.get(app.url("/health")).header("x-request-id", "bad id;drop").send().await.expect("send");
+    let id = res.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert_ne!(id, "bad id;drop");
+    assert_eq!(id.len(), 36);
+    let res = app.client.get(app.url("/health")).send().await.expect("send");
+    assert!(res.headers().get("x-request-id").is_some());
+}
+
+#[actix_web::test]
+async fn the_first_superuser_is_created_once_across_restarts() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let page: Value = app.get("/api/v1/users", Some(&admin.access)).await.json().await.expect("json");
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["permissions"], serde_json::json!(["admin"]));
+    // A second instance on the same database finds the admin and creates nothing.
+    let config = hexgate_server::config::Config::from_vars(&crate::helpers::test_vars(&app.database_url, &[]))
+        .expect("config");
+    let second = hexgate_server::startup::Application::build(&config).await.expect("second start");
+    let url = format!("http://127.0.0.1:{}/api/v1/users", second.port);
+    let handle = second.server.handle.clone();
+    actix_web::rt::spawn(second.run_until_stopped());
+    let page: Value = app.client.get(url).bearer_auth(&admin.access).send().await.expect("send").json().await.expect("json");
+    assert_eq!(page["total"], 1);
+    handle.stop(true).await;
+}
