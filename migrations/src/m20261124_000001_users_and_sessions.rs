@@ -66,9 +66,7 @@ impl MigrationTrait for Migration {
         // Unique indexes are what make concurrent sign-ups safe; their names let the adapter
         // tell which rule a violation broke.
         for (name, col) in [("ux_users_email", Users::Email), ("ux_users_username", Users::Username)] {
-            manager
-                .create_index(Index::create().name(name).table(Users::Table).col(col).unique().to_owned())
-                .await?;
+            manager.create_index(Index::create().name(name).table(Users::Table).col(col).unique().to_owned()).await?;
         }
         manager
             .create_index(
@@ -139,9 +137,7 @@ impl MigrationTrait for Migration {
             ("ix_refresh_tokens_session", RefreshTokens::SessionId),
             ("ix_refresh_tokens_parent", RefreshTokens::ParentId),
         ] {
-            manager
-                .create_index(Index::create().name(name).table(RefreshTokens::Table).col(col).to_owned())
-                .await?;
+            manager.create_index(Index::create().name(name).table(RefreshTokens::Table).col(col).to_owned()).await?;
         }
         Ok(())
     }

@@ -17,9 +17,7 @@ impl ClientIp {
     #[must_use]
     pub fn of(req: &HttpRequest) -> Self {
         let peer = req.peer_addr().map(|a| a.ip());
-        let trusted: &[IpNet] = req
-            .app_data::<Data<HttpSettings>>()
-            .map_or(&[], |s| s.trusted_proxies.as_slice());
+        let trusted: &[IpNet] = req.app_data::<Data<HttpSettings>>().map_or(&[], |s| s.trusted_proxies.as_slice());
         Self(resolve(peer, req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()), trusted))
     }
 }

@@ -169,11 +169,16 @@ impl ApiErrorComponent for ApiError {
 }
 
 /// A documented error response whose body is the component `schema`.
-pub(crate) fn error_response_doc(oas_version: OpenApiVersion, schema: &str, code: u16, description: &str) -> Vec<(String, Response)> {
+pub(crate) fn error_response_doc(
+    oas_version: OpenApiVersion,
+    schema: &str,
+    code: u16,
+    description: &str,
+) -> Vec<(String, Response)> {
     let schema = match oas_version {
-        OpenApiVersion::OAS3_0 => VersionSpecificSchema::OAS3_0(ReferenceOr::Reference {
-            _ref: format!("#/components/schemas/{schema}"),
-        }),
+        OpenApiVersion::OAS3_0 => {
+            VersionSpecificSchema::OAS3_0(ReferenceOr::Reference { _ref: format!("#/components/schemas/{schema}") })
+        }
         OpenApiVersion::OAS3_1 => VersionSpecificSchema::OAS3_1(
             ErrorBody::schema(oas_version)
                 .and_then(|(_, s)| match s {

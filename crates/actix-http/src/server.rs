@@ -60,7 +60,13 @@ pub(crate) fn app(
     state: Option<HttpState>,
     settings: HttpSettings,
 ) -> actix_web::App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
 > {
     let docs_enabled = settings.docs_enabled;
     let cors = cors(&settings);

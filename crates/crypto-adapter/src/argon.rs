@@ -49,9 +49,7 @@ fn verify_blocking(password: &[u8], phc: &str) -> bool {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, PortError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
+    tokio::task::spawn_blocking(f).await.map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
 }
 
 #[async_trait]

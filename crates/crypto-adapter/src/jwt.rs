@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::{SessionId, UserId};
-use hexgate_ports::{AccessClaims, IssuedAccessToken, PortError, RefreshSecret, TokenHash, TokenIssuer, TokenRejection};
+use hexgate_ports::{
+    AccessClaims, IssuedAccessToken, PortError, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
+};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use secrecy::{ExposeSecret, SecretString};
@@ -89,10 +91,7 @@ impl TokenIssuer for JwtIssuer {
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| PortError::Internal(format!("jwt encode failed: {e}")))?;
-        Ok(IssuedAccessToken {
-            token: SecretString::from(token),
-            expires_in_secs: u64::try_from(ttl).unwrap_or(0),
-        })
+        Ok(IssuedAccessToken { token: SecretString::from(token), expires_in_secs: u64::try_from(ttl).unwrap_or(0) })
     }
 
     fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection> {

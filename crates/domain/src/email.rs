@@ -55,11 +55,7 @@ impl Email {
                     && !label.ends_with('-')
                     && label.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
-        if local_ok && domain_ok {
-            Ok(Self(value))
-        } else {
-            Err(EmailError::Invalid)
-        }
+        if local_ok && domain_ok { Ok(Self(value)) } else { Err(EmailError::Invalid) }
     }
 
     #[must_use]
@@ -92,9 +88,19 @@ mod tests {
 
     #[test]
     fn addresses_without_a_proper_domain_are_refused() {
-        for bad in ["", "alice", "alice@", "@example.com", "alice@example", "a b@example.com",
-                    "alice@@example.com", "alice@exa mple.com", "alice@-x.com", "a..b@x.com",
-                    "alice@example..com"] {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a b@example.com",
+            "alice@@example.com",
+            "alice@exa mple.com",
+            "alice@-x.com",
+            "a..b@x.com",
+            "alice@example..com",
+        ] {
             assert_eq!(Email::parse(bad), Err(EmailError::Invalid), "{bad:?}");
         }
     }

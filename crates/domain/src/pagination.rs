@@ -35,7 +35,7 @@ impl PageRequest {
     /// # Errors
     /// [`PageError`] for a page below 1 (or absurdly deep) or a size outside 1..=100.
     pub fn new(page: u64, page_size: u64) -> Result<Self, PageError> {
-        if page < 1 || page > Self::MAX_PAGE {
+        if !(1..=Self::MAX_PAGE).contains(&page) {
             return Err(PageError::PageTooSmall);
         }
         if !(1..=Self::MAX_SIZE).contains(&page_size) {

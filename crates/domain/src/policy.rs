@@ -32,9 +32,7 @@ pub fn user_access(actor: &User, action: UserAction, target: Option<UserId>) -> 
     let allowed = match action {
         UserAction::View => is_self || perms.grants(Permission::UserManager),
         UserAction::Update => is_self || perms.is_admin(),
-        UserAction::SetPermissions | UserAction::Delete | UserAction::CreateWhenClosed => {
-            perms.is_admin()
-        }
+        UserAction::SetPermissions | UserAction::Delete | UserAction::CreateWhenClosed => perms.is_admin(),
         UserAction::List | UserAction::BatchCreate => perms.grants(Permission::UserManager),
     };
     if allowed { Access::Allowed } else { Access::Forbidden }
@@ -52,24 +50,16 @@ pub fn is_active_admin(user: &User) -> bool {
 ///
 /// # Errors
 /// [`DomainError::LastAdmin`] when the change would leave no active admin.
-pub fn ensure_an_admin_remains(
-    before: &User,
-    after: Option<&User>,
-    active_admins: u64,
-) -> Result<(), DomainError> {
+pub fn ensure_an_admin_remains(before: &User, after: Option<&User>, active_admins: u64) -> Result<(), DomainError> {
     let loses_admin = is_active_admin(before) && !after.is_some_and(is_active_admin);
-    if loses_admin && active_admins <= 1 {
-        Err(DomainError::LastAdmin)
-    } else {
-        Ok(())
-    }
+    if loses_admin && active_admins <= 1 { Err(DomainError::LastAdmin) } else { Ok(()) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::user::tests::user_with;
-    use crate::{PermissionSet, Permission};
+    use crate::{Permission, PermissionSet};
 
     fn admin() -> User {
         user_with(PermissionSet::EMPTY.with(Permission::Admin))
@@ -104,9 +94,15 @@ mod tests {
     fn an_admin_may_do_everything_to_anyone_existing_or_not() {
         let a = admin();
         let missing = UserId::new();
-        for action in [UserAction::View, UserAction::Update, UserAction::SetPermissions,
-                       UserAction::Delete, UserAction::List, UserAction::BatchCreate,
-                       UserAction::CreateWhenClosed] {
+        for action in [
+            UserAction::View,
+            UserAction::Update,
+            UserAction::SetPermissions,
+            UserAction::Delete,
+            UserAction::List,
+            UserAction::BatchCreate,
+            UserAction::CreateWhenClosed,
+        ] {
             assert_eq!(user_access(&a, action, Some(missing)), Access::Allowed, "{action:?}");
         }
     }

@@ -85,9 +85,7 @@ pub fn judge_refresh(token: &PresentedRefreshToken, now: DateTime<Utc>, grace: D
     }
     match token.spent_at {
         None => RefreshVerdict::Rotate,
-        Some(spent) if now - spent <= grace && !token.successor_used => {
-            RefreshVerdict::ReissueWithinGrace
-        }
+        Some(spent) if now - spent <= grace && !token.successor_used => RefreshVerdict::ReissueWithinGrace,
         Some(_) => RefreshVerdict::ReuseDetected,
     }
 }
@@ -123,11 +121,8 @@ mod tests {
     #[test]
     fn a_spent_token_whose_successor_was_used_is_reuse() {
         let now = Utc::now();
-        let t = PresentedRefreshToken {
-            spent_at: Some(now - Duration::seconds(1)),
-            successor_used: true,
-            ..token(now)
-        };
+        let t =
+            PresentedRefreshToken { spent_at: Some(now - Duration::seconds(1)), successor_used: true, ..token(now) };
         assert_eq!(judge_refresh(&t, now, GRACE), RefreshVerdict::ReuseDetected);
     }
 
@@ -145,11 +140,8 @@ mod tests {
         assert_eq!(judge_refresh(&expired, now, GRACE), RefreshVerdict::Dead);
         let revoked = PresentedRefreshToken { family_revoked: true, ..token(now) };
         assert_eq!(judge_refresh(&revoked, now, GRACE), RefreshVerdict::Dead);
-        let revoked_spent = PresentedRefreshToken {
-            family_revoked: true,
-            spent_at: Some(now - Duration::seconds(100)),
-            ..token(now)
-        };
+        let revoked_spent =
+            PresentedRefreshToken { family_revoked: true, spent_at: Some(now - Duration::seconds(100)), ..token(now) };
         assert_eq!(judge_refresh(&revoked_spent, now, GRACE), RefreshVerdict::Dead);
     }
 }

@@ -109,11 +109,9 @@ impl UserUpdate {
     #[must_use]
     pub fn apply(&self, user: &User, now: DateTime<Utc>) -> User {
         let mut after = user.clone();
-        if let Some(email) = &self.email {
-            if *email != user.email {
-                after.email = email.clone();
-                after.is_verified = false;
-            }
+        if let Some(email) = self.email.as_ref().filter(|e| **e != user.email) {
+            after.email = email.clone();
+            after.is_verified = false;
         }
         if let Some(full_name) = &self.full_name {
             after.full_name = full_name.clone();
@@ -148,8 +146,7 @@ pub enum UserSort {
 }
 
 impl UserSort {
-    pub const NAMES: [&'static str; 6] =
-        ["created_at", "-created_at", "username", "-username", "email", "-email"];
+    pub const NAMES: [&'static str; 6] = ["created_at", "-created_at", "username", "-username", "email", "-email"];
 }
 
 impl FromStr for UserSort {
@@ -181,11 +178,7 @@ impl UserFilter {
     /// `q` trimmed and lowercased; a blank `q` means no text filter.
     #[must_use]
     pub fn normalised_q(&self) -> Option<String> {
-        self.q
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_lowercase)
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase)
     }
 }
 
@@ -212,10 +205,7 @@ pub(crate) mod tests {
         user.is_verified = true;
         let same = UserUpdate { email: Some(user.email.clone()), ..UserUpdate::default() };
         assert!(same.apply(&user, Utc::now()).is_verified);
-        let new = UserUpdate {
-            email: Some(Email::parse("new@example.com").expect("valid")),
-            ..UserUpdate::default()
-        };
+        let new = UserUpdate { email: Some(Email::parse("new@example.com").expect("valid")), ..UserUpdate::default() };
         let after = new.apply(&user, Utc::now());
         assert!(!after.is_verified);
         assert_eq!(after.email.as_str(), "new@example.com");

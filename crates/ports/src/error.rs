@@ -56,9 +56,9 @@ impl From<PortError> for ServiceError {
             PortError::NotFound => Self::NotFound("Not found"),
             PortError::Conflict(Conflict::EmailTaken) => Self::Conflict("Email already registered".into()),
             PortError::Conflict(Conflict::UsernameTaken) => Self::Conflict("Username already taken".into()),
-            PortError::Rule(DomainError::LastAdmin) => Self::Conflict(
-                "The last active admin cannot be demoted, deactivated or deleted".into(),
-            ),
+            PortError::Rule(DomainError::LastAdmin) => {
+                Self::Conflict("The last active admin cannot be demoted, deactivated or deleted".into())
+            }
             PortError::Unavailable(what) => Self::Unavailable(what),
             PortError::Internal(what) => Self::Internal(what),
         }

@@ -12,10 +12,15 @@ pub mod sessions;
 pub mod users;
 
 pub use clock::{Clock, SystemClock};
-pub use crypto::{AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection};
+pub use crypto::{
+    AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
+};
 pub use error::{Conflict, PortError, ServiceError};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
-pub use services::{AuthPolicy, AuthService, LoginAttempt, NewAccount, Principal, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService};
+pub use services::{
+    AuthPolicy, AuthService, LoginAttempt, NewAccount, Principal, SessionView, SuperuserOutcome, TokenPair,
+    UserChanges, UserService,
+};
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

@@ -30,12 +30,12 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
             url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
         }
     }
-    if url.starts_with("postgres") {
-        if let Some(timeout) = settings.statement_timeout {
-            // A connection parameter, so every pooled connection has it, not just the first.
-            let sep = if url.contains('?') { '&' } else { '?' };
-            url.push_str(&format!("{sep}options=-c%20statement_timeout%3D{}", timeout.as_millis()));
-        }
+    if url.starts_with("postgres")
+        && let Some(timeout) = settings.statement_timeout
+    {
+        // A connection parameter, so every pooled connection has it, not just the first.
+        let sep = if url.contains('?') { '&' } else { '?' };
+        url.push_str(&format!("{sep}options=-c%20statement_timeout%3D{}", timeout.as_millis()));
     }
     let mut options = ConnectOptions::new(url);
     options

@@ -19,7 +19,8 @@ pub(crate) fn port_error(err: DbErr) -> PortError {
         other => {
             let text = other.to_string();
             // A connection dropped mid-query surfaces as an I/O error inside Exec/Query.
-            if text.contains("Connection refused") || text.contains("connection closed") || text.contains("broken pipe") {
+            if text.contains("Connection refused") || text.contains("connection closed") || text.contains("broken pipe")
+            {
                 PortError::Unavailable(format!("database: {text}"))
             } else {
                 PortError::Internal(format!("database: {text}"))

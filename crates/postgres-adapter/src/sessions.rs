@@ -5,8 +5,8 @@ use hexgate_domain::{SessionId, User, UserId};
 use hexgate_ports::{PortError, RefreshOutcome, SessionRepository, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -27,7 +27,13 @@ impl SqlSessionRepository {
     }
 }
 
-fn new_token(session: Uuid, parent: Option<Uuid>, hash: &TokenHash, now: DateTime<Utc>, expires: DateTime<Utc>) -> refresh_tokens::ActiveModel {
+fn new_token(
+    session: Uuid,
+    parent: Option<Uuid>,
+    hash: &TokenHash,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> refresh_tokens::ActiveModel {
     refresh_tokens::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session),
@@ -114,10 +120,16 @@ impl SessionRepository for SqlSessionRepository {
         .exec_without_returning(&txn)
         .await
         .map_err(port_error)?;
-        refresh_tokens::Entity::insert(new_token(session.id.as_uuid(), None, first_token, session.created_at, session.expires_at))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(port_error)?;
+        refresh_tokens::Entity::insert(new_token(
+            session.id.as_uuid(),
+            None,
+            first_token,
+            session.created_at,
+            session.expires_at,
+        ))
+        .exec_without_returning(&txn)
+        .await
+        .map_err(port_error)?;
         txn.commit().await.map_err(port_error)
     }
 

@@ -2,14 +2,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
 use hexgate_domain::{
-    Email, FullName, Page, PageRequest, PasswordHash, PermissionSet, User, UserFilter, UserId,
-    UserSort, UserUpdate, Username,
+    Email, FullName, Page, PageRequest, PasswordHash, PermissionSet, User, UserFilter, UserId, UserSort, UserUpdate,
+    Username,
 };
 use hexgate_ports::{PortError, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::users::{ActiveModel, Column, Entity, Model};
@@ -112,10 +112,7 @@ impl UserRepository for SqlUserRepository {
             return Ok(());
         }
         let txn = self.db.begin().await.map_err(port_error)?;
-        Entity::insert_many(users.iter().map(to_active))
-            .exec_without_returning(&txn)
-            .await
-            .map_err(port_error)?;
+        Entity::insert_many(users.iter().map(to_active)).exec_without_returning(&txn).await.map_err(port_error)?;
         txn.commit().await.map_err(port_error)
     }
 
@@ -199,7 +196,8 @@ impl UserRepository for SqlUserRepository {
             (txn, before)
         } else {
             let txn = self.db.begin().await.map_err(port_error)?;
-            let model = Entity::find_by_id(id.as_uuid()).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
+            let model =
+                Entity::find_by_id(id.as_uuid()).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
             (txn, to_domain(model)?)
         };
         let after = update.apply(&before, now);

@@ -128,7 +128,11 @@ impl Vars {
         }
     }
 
-    fn positive<T: FromStr + PartialOrd + Default + Copy>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    fn positive<T: FromStr + PartialOrd + Default + Copy>(
+        &self,
+        var: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
     where
         T::Err: fmt::Display,
     {
@@ -163,7 +167,10 @@ impl Config {
             Some("production" | "prod") => Environment::Production,
             Some("test") => Environment::Test,
             Some(other) => {
-                return Err(ConfigError { var: "ENVIRONMENT", reason: format!("{other:?}: expected development, production or test") });
+                return Err(ConfigError {
+                    var: "ENVIRONMENT",
+                    reason: format!("{other:?}: expected development, production or test"),
+                });
             }
         };
         let production = environment == Environment::Production;
@@ -172,7 +179,10 @@ impl Config {
             Some(key) if key.len() >= 32 => (SecretString::from(key.to_owned()), false),
             Some(_) => return Err(ConfigError { var: "SECRET_KEY", reason: "must be at least 32 bytes".into() }),
             None if production => {
-                return Err(ConfigError { var: "SECRET_KEY", reason: "required in production (at least 32 bytes)".into() });
+                return Err(ConfigError {
+                    var: "SECRET_KEY",
+                    reason: "required in production (at least 32 bytes)".into(),
+                });
             }
             None => (SecretString::from(random_key()), true),
         };
@@ -185,33 +195,51 @@ impl Config {
             });
         }
         if let Some(bad) = allowed_origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
-            return Err(ConfigError { var: "ALLOWED_ORIGINS", reason: format!("{bad:?}: an origin looks like https://app.example.com") });
+            return Err(ConfigError {
+                var: "ALLOWED_ORIGINS",
+                reason: format!("{bad:?}: an origin looks like https://app.example.com"),
+            });
         }
 
         let mut trusted_proxies = Vec::new();
         for entry in vars.list("TRUSTED_PROXIES") {
-            let net = entry
-                .parse::<IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| ConfigError { var: "TRUSTED_PROXIES", reason: format!("{entry:?}: expected an IP address or CIDR") })?;
+            let net = entry.parse::<IpNet>().or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(
+                |_| ConfigError {
+                    var: "TRUSTED_PROXIES",
+                    reason: format!("{entry:?}: expected an IP address or CIDR"),
+                },
+            )?;
             trusted_proxies.push(net);
         }
 
         let log_format = match vars.raw("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None => if production { LogFormat::Json } else { LogFormat::Pretty },
+            None => {
+                if production {
+                    LogFormat::Json
+                } else {
+                    LogFormat::Pretty
+                }
+            }
             Some("json") => LogFormat::Json,
             Some("pretty" | "text") => LogFormat::Pretty,
-            Some(other) => return Err(ConfigError { var: "LOG_FORMAT", reason: format!("{other:?}: expected json or pretty") }),
+            Some(other) => {
+                return Err(ConfigError { var: "LOG_FORMAT", reason: format!("{other:?}: expected json or pretty") });
+            }
         };
 
         let database_url = vars.raw("DATABASE_URL").unwrap_or("sqlite://./data/hexgate.db").trim().to_owned();
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             return Err(ConfigError { var: "DATABASE_URL", reason: "expected sqlite://… or postgres://…".into() });
         }
         if vars.raw("REDIS_URL").is_some() {
             return Err(ConfigError {
                 var: "REDIS_URL",
-                reason: "this build has no Redis adapter yet; unset it to use the in-process limiter and revocation list".into(),
+                reason:
+                    "this build has no Redis adapter yet; unset it to use the in-process limiter and revocation list"
+                        .into(),
             });
         }
 
@@ -223,15 +251,15 @@ impl Config {
                 reason: "FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together".into(),
             });
         }
-        if let Some(p) = &first_superuser_password {
-            if let Err(e) = hexgate_domain::Password::parse(p.expose_secret()) {
-                return Err(ConfigError { var: "FIRST_SUPERUSER_PASSWORD", reason: e.to_string() });
-            }
+        if let Some(p) = &first_superuser_password
+            && let Err(e) = hexgate_domain::Password::parse(p.expose_secret())
+        {
+            return Err(ConfigError { var: "FIRST_SUPERUSER_PASSWORD", reason: e.to_string() });
         }
-        if let Some(e) = &first_superuser_email {
-            if let Err(err) = hexgate_domain::Email::parse(e) {
-                return Err(ConfigError { var: "FIRST_SUPERUSER_EMAIL", reason: err.to_string() });
-            }
+        if let Some(e) = &first_superuser_email
+            && let Err(err) = hexgate_domain::Email::parse(e)
+        {
+            return Err(ConfigError { var: "FIRST_SUPERUSER_EMAIL", reason: err.to_string() });
         }
         let first_superuser_username = vars.raw("FIRST_SUPERUSER_USERNAME").unwrap_or("admin").trim().to_owned();
         if let Err(e) = hexgate_domain::Username::parse(&first_superuser_username) {
@@ -312,9 +340,16 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_variable() {
-        for (var, value) in [("PORT", "eighty"), ("RATE_LIMIT_PER_MINUTE", "0"), ("OPEN_REGISTRATION", "maybe"),
-                             ("LOG_FORMAT", "xml"), ("TRUSTED_PROXIES", "not-an-ip"), ("ALLOWED_ORIGINS", "*"),
-                             ("DATABASE_URL", "mysql://x"), ("ENVIRONMENT", "staging")] {
+        for (var, value) in [
+            ("PORT", "eighty"),
+            ("RATE_LIMIT_PER_MINUTE", "0"),
+            ("OPEN_REGISTRATION", "maybe"),
+            ("LOG_FORMAT", "xml"),
+            ("TRUSTED_PROXIES", "not-an-ip"),
+            ("ALLOWED_ORIGINS", "*"),
+            ("DATABASE_URL", "mysql://x"),
+            ("ENVIRONMENT", "staging"),
+        ] {
             let err = Config::from_vars(&Vars::from_pairs([(var, value)])).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().contains(var));
@@ -323,7 +358,8 @@ mod tests {
 
     #[test]
     fn the_first_superuser_needs_both_halves_and_a_policy_password() {
-        let half = Config::from_vars(&Vars::from_pairs([("FIRST_SUPERUSER_EMAIL", "a@example.com")])).expect_err("half");
+        let half =
+            Config::from_vars(&Vars::from_pairs([("FIRST_SUPERUSER_EMAIL", "a@example.com")])).expect_err("half");
         assert_eq!(half.var, "FIRST_SUPERUSER_PASSWORD");
         let weak = Config::from_vars(&Vars::from_pairs([
             ("FIRST_SUPERUSER_EMAIL", "a@example.com"),

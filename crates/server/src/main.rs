@@ -59,7 +59,8 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error
             };
             let services = startup::wire(config).await?;
             let outcome =
-                startup::ensure_superuser(&services.users, &email, &username, &SecretString::from(password), true).await?;
+                startup::ensure_superuser(&services.users, &email, &username, &SecretString::from(password), true)
+                    .await?;
             println!("{outcome:?}");
         }
         Command::Openapi => unreachable!("handled before configuration is read"),

@@ -12,8 +12,7 @@ use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
-    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, RateLimiter, SuperuserOutcome, SystemClock,
-    UserService,
+    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, RateLimiter, SuperuserOutcome, SystemClock, UserService,
 };
 use hexgate_postgres_adapter::{DatabaseConnection, DatabaseSettings, SqlSessionRepository, SqlUserRepository};
 use secrecy::{ExposeSecret, SecretString};
@@ -92,10 +91,10 @@ pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StartupError> {
 /// `./data/dev_secret_key`, next to the default database.
 fn development_secret(config: &Config) -> SecretString {
     let path = std::path::Path::new("data/dev_secret_key");
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        if existing.trim().len() >= 32 {
-            return SecretString::from(existing.trim().to_owned());
-        }
+    if let Ok(existing) = std::fs::read_to_string(path)
+        && existing.trim().len() >= 32
+    {
+        return SecretString::from(existing.trim().to_owned());
     }
     let fresh = config.secret_key.expose_secret().to_owned();
     if std::fs::create_dir_all("data").and_then(|()| std::fs::write(path, &fresh)).is_err() {

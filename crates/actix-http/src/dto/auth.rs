@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::extract::rule;
 
+// garde hands a custom rule the field as declared.
+#[allow(clippy::ptr_arg)]
 fn non_empty(value: &String, (): &()) -> garde::Result {
     if value.is_empty() { Err(garde::Error::new("missing\u{1f}must not be empty")) } else { Ok(()) }
 }

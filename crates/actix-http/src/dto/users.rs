@@ -73,7 +73,9 @@ impl UserCreate {
     /// Valid by construction once garde has passed; the parses cannot fail here.
     pub(crate) fn into_account(self) -> Result<NewAccount, crate::ApiError> {
         let invalid = |e: &dyn std::fmt::Display| {
-            crate::ApiError::from(hexgate_ports::ServiceError::Internal(format!("validated field failed to parse: {e}")))
+            crate::ApiError::from(hexgate_ports::ServiceError::Internal(format!(
+                "validated field failed to parse: {e}"
+            )))
         };
         Ok(NewAccount {
             email: Email::parse(&self.email).map_err(|e| invalid(&e))?,

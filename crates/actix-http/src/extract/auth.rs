@@ -12,10 +12,7 @@ use crate::error::ApiError;
 
 /// The bearer scheme as the OpenAPI document names it.
 #[derive(ApiSecurity)]
-#[openapi_security(
-    name = "BearerAuth",
-    scheme(security_type(http(scheme = "bearer", bearer_format = "JWT")))
-)]
+#[openapi_security(name = "BearerAuth", scheme(security_type(http(scheme = "bearer", bearer_format = "JWT"))))]
 pub(crate) struct BearerAuth;
 
 fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -72,10 +69,14 @@ impl FromRequest for MaybeUser {
 }
 
 impl apistos::ApiComponent for CurrentUser {
-    fn child_schemas(_: apistos::OpenApiVersion) -> Vec<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
+    fn child_schemas(
+        _: apistos::OpenApiVersion,
+    ) -> Vec<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
         vec![]
     }
-    fn schema(_: apistos::OpenApiVersion) -> Option<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
+    fn schema(
+        _: apistos::OpenApiVersion,
+    ) -> Option<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
         None
     }
     fn securities() -> std::collections::BTreeMap<String, apistos::security::SecurityScheme> {
@@ -88,10 +89,14 @@ impl apistos::ApiComponent for CurrentUser {
 
 // Anonymous callers are welcome where MaybeUser is taken, so the operation is not marked secured.
 impl apistos::ApiComponent for MaybeUser {
-    fn child_schemas(_: apistos::OpenApiVersion) -> Vec<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
+    fn child_schemas(
+        _: apistos::OpenApiVersion,
+    ) -> Vec<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
         vec![]
     }
-    fn schema(_: apistos::OpenApiVersion) -> Option<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
+    fn schema(
+        _: apistos::OpenApiVersion,
+    ) -> Option<(String, apistos::reference_or::ReferenceOr<apistos::ApistosSchema>)> {
         None
     }
 }

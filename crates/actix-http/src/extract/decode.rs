@@ -21,9 +21,7 @@ const CODE_SEP: char = '\u{1f}';
 pub(crate) fn rule<T, E: RuleViolation>(
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> impl FnOnce(&String, &()) -> garde::Result {
-    move |value, ()| {
-        parse(value).map(|_| ()).map_err(|e| garde::Error::new(format!("{}{CODE_SEP}{e}", e.code())))
-    }
+    move |value, ()| parse(value).map(|_| ()).map_err(|e| garde::Error::new(format!("{}{CODE_SEP}{e}", e.code())))
 }
 
 fn stand_in(attempt: usize) -> Option<Value> {
@@ -70,10 +68,10 @@ fn dotted(prefix: &str, path: &[String]) -> String {
 /// A serde message without the type-system jargon a client cannot act on.
 fn humanise(message: &str) -> String {
     let message = message.split(" at line ").next().unwrap_or(message);
-    if let Some(rest) = message.strip_prefix("invalid type: ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            return format!("expected {}, found {}", plain_type(expected), found);
-        }
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        return format!("expected {}, found {}", plain_type(expected), found);
     }
     message.to_owned()
 }
@@ -124,10 +122,10 @@ where
                     ("missing", "field required".to_owned(), Fix::StandIn)
                 } else if message.starts_with("unknown field") {
                     // serde_path_to_error already ends the path with the unknown key.
-                    if let Some(name) = between_backticks(&message) {
-                        if path.last() != Some(&name) {
-                            path.push(name);
-                        }
+                    if let Some(name) = between_backticks(&message)
+                        && path.last() != Some(&name)
+                    {
+                        path.push(name);
                     }
                     ("extra_forbidden", "unknown field".to_owned(), Fix::Remove)
                 } else {
@@ -213,6 +211,7 @@ mod tests {
 
     #[derive(Debug, Deserialize, Validate)]
     #[garde(allow_unvalidated)]
+    #[allow(dead_code)]
     struct Sample {
         #[garde(custom(rule(hexgate_domain::Username::parse)))]
         name: String,
@@ -224,6 +223,7 @@ mod tests {
 
     #[derive(Debug, Deserialize, Validate)]
     #[garde(allow_unvalidated)]
+    #[allow(dead_code)]
     struct Item {
         quantity: u32,
     }
@@ -231,6 +231,7 @@ mod tests {
     #[derive(Debug, Deserialize, Validate)]
     #[serde(deny_unknown_fields)]
     #[garde(allow_unvalidated)]
+    #[allow(dead_code)]
     struct Strict {
         #[serde(default)]
         a: Option<bool>,
@@ -242,8 +243,11 @@ mod tests {
 
     #[test]
     fn every_type_error_missing_field_and_rule_failure_is_reported() {
-        let errors = decode_json::<Sample>(json!({"name": "x", "count": "5", "items": [{"quantity": 1}, {"quantity": -1}]}), "body")
-            .expect_err("invalid");
+        let errors = decode_json::<Sample>(
+            json!({"name": "x", "count": "5", "items": [{"quantity": 1}, {"quantity": -1}]}),
+            "body",
+        )
+        .expect_err("invalid");
         let mut got = fields(&errors);
         got.sort_unstable();
         assert_eq!(got, vec!["body.count", "body.flag", "body.items.1.quantity", "body.name"]);
@@ -256,7 +260,8 @@ mod tests {
     #[test]
     fn strict_types_refuse_numbers_and_strings_for_booleans() {
         for bad in [json!(1), json!("true"), json!(0)] {
-            let errors = decode_json::<Sample>(json!({"name": "abc", "count": 1, "flag": bad}), "body").expect_err("strict");
+            let errors =
+                decode_json::<Sample>(json!({"name": "abc", "count": 1, "flag": bad}), "body").expect_err("strict");
             assert_eq!(fields(&errors), vec!["body.flag"]);
         }
     }

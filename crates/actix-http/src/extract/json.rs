@@ -32,11 +32,8 @@ pub(crate) fn is_json(req: &HttpRequest) -> bool {
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes.
 pub(crate) async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<BytesMut, ApiError> {
     let limit = req.app_data::<Data<HttpSettings>>().map_or(1024 * 1024, |s| s.json_body_limit);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE));
     }

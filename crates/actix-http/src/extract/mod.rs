@@ -9,4 +9,3 @@ pub(crate) use decode::rule;
 pub(crate) use json::{OptionalJson, ValidJson};
 pub(crate) use query::ValidQuery;
 pub(crate) use token_form::TokenForm;
-

@@ -65,9 +65,9 @@ impl ApiComponent for TokenForm {
     fn request_body(oas_version: OpenApiVersion, description: Option<String>) -> Option<RequestBody> {
         let (name, schema) = TokenRequest::schema(oas_version)?;
         let schema = match oas_version {
-            OpenApiVersion::OAS3_0 => VersionSpecificSchema::OAS3_0(ReferenceOr::Reference {
-                _ref: format!("#/components/schemas/{name}"),
-            }),
+            OpenApiVersion::OAS3_0 => {
+                VersionSpecificSchema::OAS3_0(ReferenceOr::Reference { _ref: format!("#/components/schemas/{name}") })
+            }
             OpenApiVersion::OAS3_1 => match schema {
                 ReferenceOr::Object(s) => VersionSpecificSchema::OAS3_1(s),
                 ReferenceOr::Reference { .. } => VersionSpecificSchema::OAS3_1(ApistosSchema::default()),

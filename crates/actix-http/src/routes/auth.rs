@@ -15,8 +15,22 @@ use crate::{ApiError, HttpState};
 /// Form-encoded or JSON; `username` may be the username or the e-mail address. A wrong password
 /// and an unknown user get the same 401 after the same work. Failed attempts are limited per
 /// account (429 with Retry-After), and the route has its own tighter per-IP rate limit.
-#[api_operation(operation_id = "login", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429, error_code = 503)]
-pub(crate) async fn token(req: HttpRequest, state: Data<HttpState>, form: TokenForm) -> Result<Json<TokenResponse>, ApiError> {
+#[api_operation(
+    operation_id = "login",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 503
+)]
+pub(crate) async fn token(
+    req: HttpRequest,
+    state: Data<HttpState>,
+    form: TokenForm,
+) -> Result<Json<TokenResponse>, ApiError> {
     let form = form.0;
     let attempt = LoginAttempt {
         login: form.username,
@@ -31,8 +45,21 @@ pub(crate) async fn token(req: HttpRequest, state: Data<HttpState>, form: TokenF
 ///
 /// The presented token is spent. Presenting a spent token again revokes its whole family —
 /// except within the grace window of a concurrent refresh, which gets a valid pair.
-#[api_operation(operation_id = "refresh_token", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429, error_code = 503)]
-pub(crate) async fn refresh(state: Data<HttpState>, body: ValidJson<RefreshRequest>) -> Result<Json<TokenResponse>, ApiError> {
+#[api_operation(
+    operation_id = "refresh_token",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 503
+)]
+pub(crate) async fn refresh(
+    state: Data<HttpState>,
+    body: ValidJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
     Ok(Json(state.auth.refresh(&body.0.refresh_token).await?.into()))
 }
 
@@ -40,7 +67,16 @@ pub(crate) async fn refresh(state: Data<HttpState>, body: ValidJson<RefreshReque
 ///
 /// Revokes the access token used (until it expires) and its session; a refresh token in the
 /// body has its family revoked too.
-#[api_operation(operation_id = "logout", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "logout",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn logout(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -54,7 +90,16 @@ pub(crate) async fn logout(
 /// Change the password
 ///
 /// Needs the current password; every other session of the user is revoked.
-#[api_operation(operation_id = "change_password", tag = "auth", error_code = 400, error_code = 401, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "change_password",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn change_password(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -70,7 +115,10 @@ pub(crate) async fn change_password(
 
 /// List my live sessions
 #[api_operation(operation_id = "list_sessions", tag = "auth", error_code = 400, error_code = 401, error_code = 429)]
-pub(crate) async fn list_sessions(state: Data<HttpState>, user: CurrentUser) -> Result<Json<Vec<SessionResponse>>, ApiError> {
+pub(crate) async fn list_sessions(
+    state: Data<HttpState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<SessionResponse>>, ApiError> {
     let sessions = state.auth.sessions(&user.0).await?;
     Ok(Json(sessions.into_iter().map(SessionResponse::from).collect()))
 }
@@ -78,7 +126,15 @@ pub(crate) async fn list_sessions(state: Data<HttpState>, user: CurrentUser) -> 
 /// Revoke one of my sessions
 ///
 /// Its refresh tokens and access tokens stop working at once. Another user's session is 404.
-#[api_operation(operation_id = "revoke_session", tag = "auth", error_code = 400, error_code = 401, error_code = 404, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "revoke_session",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 404,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn revoke_session(
     state: Data<HttpState>,
     user: CurrentUser,

@@ -5,9 +5,9 @@ use actix_web::web::{Data, Json};
 use apistos::api_operation;
 use futures_util::future::join_all;
 
+use crate::HttpState;
 use crate::dto::{HealthResponse, NotReadyResponse};
 use crate::middleware::request_id;
-use crate::HttpState;
 
 /// Liveness: answers without touching any dependency
 #[api_operation(operation_id = "health", tag = "system")]

@@ -13,7 +13,19 @@ use crate::{ApiError, HttpState};
 ///
 /// Open to anyone while open registration is on; otherwise admins only. Unknown fields are
 /// ignored and never grant anything.
-#[api_operation(operation_id = "create_user", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 429, error_code = 503)]
+#[api_operation(
+    operation_id = "create_user",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 503
+)]
 pub(crate) async fn create_user(
     state: Data<HttpState>,
     caller: MaybeUser,
@@ -28,7 +40,16 @@ pub(crate) async fn create_user(
 /// List users
 ///
 /// Admins and user managers. Paginated, filtered by `q` and `is_active`, sorted by `sort`.
-#[api_operation(operation_id = "list_users", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 422, error_code = 429, error_code = 503)]
+#[api_operation(
+    operation_id = "list_users",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 422,
+    error_code = 429,
+    error_code = 503
+)]
 pub(crate) async fn list_users(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -51,7 +72,17 @@ pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, A
 /// Update my account
 ///
 /// Only given fields change; other fields are refused. A new e-mail address is unverified.
-#[api_operation(operation_id = "update_me", tag = "users", error_code = 400, error_code = 401, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "update_me",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn update_me(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -65,13 +96,24 @@ pub(crate) async fn update_me(
 /// Create up to 100 users at once
 ///
 /// Admins and user managers. All or nothing; answers the users in input order.
-#[api_operation(operation_id = "create_users_batch", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "create_users_batch",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn create_users_batch(
     state: Data<HttpState>,
     caller: CurrentUser,
     body: ValidJson<BatchCreate>,
 ) -> Result<CreatedJson<Vec<UserResponse>>, ApiError> {
-    let accounts = body.0 .0.into_iter().map(UserCreate::into_account).collect::<Result<Vec<_>, _>>()?;
+    let accounts = body.0.0.into_iter().map(UserCreate::into_account).collect::<Result<Vec<_>, _>>()?;
     let users = state.users.create_batch(&caller.0.user, accounts).await?;
     Ok(CreatedJson(users.into_iter().map(UserResponse::from).collect()))
 }
@@ -79,7 +121,16 @@ pub(crate) async fn create_users_batch(
 /// Read a user
 ///
 /// Yourself, or anyone for admins and user managers. Others get 403 whether or not the id exists.
-#[api_operation(operation_id = "read_user", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 404, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "read_user",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 404,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn read_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -92,7 +143,19 @@ pub(crate) async fn read_user(
 /// Update a user
 ///
 /// Yourself, or anyone for admins. Only given fields change; other fields are refused.
-#[api_operation(operation_id = "update_user", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "update_user",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn update_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -106,7 +169,17 @@ pub(crate) async fn update_user(
 /// Delete a user
 ///
 /// Admins only. Their sessions go with them; the last active admin cannot be deleted (409).
-#[api_operation(operation_id = "delete_user", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 404, error_code = 409, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "delete_user",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 404,
+    error_code = 409,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn delete_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -119,7 +192,19 @@ pub(crate) async fn delete_user(
 /// Set a user's permissions
 ///
 /// Admins only. Removing `admin` from the last active admin is refused (409).
-#[api_operation(operation_id = "set_permissions", tag = "users", error_code = 400, error_code = 401, error_code = 403, error_code = 404, error_code = 409, error_code = 413, error_code = 415, error_code = 422, error_code = 429)]
+#[api_operation(
+    operation_id = "set_permissions",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 403,
+    error_code = 404,
+    error_code = 409,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429
+)]
 pub(crate) async fn set_permissions(
     state: Data<HttpState>,
     caller: CurrentUser,

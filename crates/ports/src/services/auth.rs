@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use tracing::{info, warn};
 
 use crate::{
-    AccessClaims, Clock, PasswordHasher, RateLimiter, RefreshOutcome, RevocationList,
-    ServiceError, SessionRepository, TokenIssuer, UserRepository,
+    AccessClaims, Clock, PasswordHasher, RateLimiter, RefreshOutcome, RevocationList, ServiceError, SessionRepository,
+    TokenIssuer, UserRepository,
 };
 
 /// The knobs of authentication, from configuration.
@@ -96,10 +96,7 @@ impl AuthService {
         if window.count > self.policy.login_max_failures {
             return Err(ServiceError::TooManyAttempts { retry_after_secs: ceil_secs(window.resets_in) });
         }
-        let verified = self
-            .hasher
-            .verify(&attempt.password, user.as_ref().map(|u| &u.password_hash))
-            .await?;
+        let verified = self.hasher.verify(&attempt.password, user.as_ref().map(|u| &u.password_hash)).await?;
         let user = match user {
             Some(user) if verified => user,
             _ => {
@@ -143,13 +140,7 @@ impl AuthService {
         let now = self.clock.now();
         let outcome = self
             .sessions
-            .refresh(
-                &presented,
-                &successor.hash,
-                now,
-                self.policy.refresh_reuse_grace,
-                now + self.policy.refresh_ttl,
-            )
+            .refresh(&presented, &successor.hash, now, self.policy.refresh_reuse_grace, now + self.policy.refresh_ttl)
             .await?;
         match outcome {
             RefreshOutcome::Issued { user_id, session_id } => {
@@ -281,4 +272,3 @@ impl From<crate::TokenRejection> for ServiceError {
         Self::Unauthenticated
     }
 }
-

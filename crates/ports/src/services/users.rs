@@ -4,8 +4,8 @@ use std::sync::Arc;
 use futures_util::future::try_join_all;
 use hexgate_domain::policy::{Access, UserAction, user_access};
 use hexgate_domain::{
-    Email, FullName, NewUser, Page, PageRequest, Password, Permission, PermissionSet, User,
-    UserFilter, UserId, UserUpdate, Username,
+    Email, FullName, NewUser, Page, PageRequest, Password, Permission, PermissionSet, User, UserFilter, UserId,
+    UserUpdate, Username,
 };
 use tracing::{info, warn};
 
@@ -172,7 +172,12 @@ impl UserService {
     /// # Errors
     /// `Forbidden`, `NotFound`, `Conflict` (last admin).
     #[tracing::instrument(skip_all, fields(target = %id))]
-    pub async fn set_permissions(&self, actor: &User, id: UserId, permissions: PermissionSet) -> Result<User, ServiceError> {
+    pub async fn set_permissions(
+        &self,
+        actor: &User,
+        id: UserId,
+        permissions: PermissionSet,
+    ) -> Result<User, ServiceError> {
         require(actor, UserAction::SetPermissions, Some(id))?;
         let update = UserUpdate { permissions: Some(permissions), ..UserUpdate::default() };
         let user = self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)?;
@@ -217,9 +222,7 @@ impl UserService {
         match self.users.insert(&user).await {
             Ok(()) => Ok(SuperuserOutcome::Created(user.id)),
             // Another instance starting at the same time created it first.
-            Err(PortError::Conflict(crate::Conflict::EmailTaken)) => {
-                Ok(SuperuserOutcome::AlreadyAdmin(user.id))
-            }
+            Err(PortError::Conflict(crate::Conflict::EmailTaken)) => Ok(SuperuserOutcome::AlreadyAdmin(user.id)),
             Err(err) => Err(err.into()),
         }
     }

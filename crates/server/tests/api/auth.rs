@@ -39,7 +39,9 @@ async fn an_inactive_user_cannot_log_in_or_use_a_token() {
     let (user, tokens) = app.user("ina").await;
     let admin = app.admin().await;
     let id = user["id"].as_str().expect("id");
-    let res = app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.access), &json!({"is_active": false})).await;
+    let res = app
+        .send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.access), &json!({"is_active": false}))
+        .await;
     assert_eq!(res.status(), 200);
     let body = error_shape(app.login_response("ina", "Password123").await, 400).await;
     assert_eq!(body["detail"], "Inactive user");
@@ -95,7 +97,7 @@ async fn refresh_token_reuse_revokes_the_whole_family() {
 async fn a_concurrent_refresh_within_the_grace_window_gets_a_valid_pair() {
     let app = TestApp::spawn().await;
     let (_, first) = app.user("tabs").await;
-    let (a, b) = futures_util::join!(refresh(&app, &first.refresh), refresh(&app, &first.refresh));
+    let (a, b) = tokio::join!(refresh(&app, &first.refresh), refresh(&app, &first.refresh));
     let (a, b) = (pair(a).await, pair(b).await);
     assert_ne!(a.refresh, b.refresh);
     // Both tabs stay signed in and can keep refreshing.
@@ -123,7 +125,8 @@ async fn an_unknown_refresh_token_is_401() {
 async fn logout_revokes_the_access_token_and_the_refresh_family() {
     let app = TestApp::spawn().await;
     let (_, tokens) = app.user("bye").await;
-    let res = app.post_json("/api/v1/auth/logout", Some(&tokens.access), &json!({"refresh_token": tokens.refresh})).await;
+    let res =
+        app.post_json("/api/v1/auth/logout", Some(&tokens.access), &json!({"refresh_token": tokens.refresh})).await;
     assert_eq!(res.status(), 204);
     error_shape(app.get("/api/v1/users/me", Some(&tokens.access)).await, 401).await;
     error_shape(refresh(&app, &tokens.refresh).await, 401).await;
@@ -144,11 +147,29 @@ async fn changing_the_password_revokes_every_other_session() {
     let app = TestApp::spawn().await;
     let (_, here) = app.user("pwd").await;
     let elsewhere = app.login("pwd", "Password123").await;
-    let wrong = app.post_json("/api/v1/auth/password", Some(&here.access), &json!({"current_password": "Nope12345", "new_password": "Newpass123"})).await;
+    let wrong = app
+        .post_json(
+            "/api/v1/auth/password",
+            Some(&here.access),
+            &json!({"current_password": "Nope12345", "new_password": "Newpass123"}),
+        )
+        .await;
     error_shape(wrong, 400).await;
-    let weak = app.post_json("/api/v1/auth/password", Some(&here.access), &json!({"current_password": "Password123", "new_password": "weak"})).await;
+    let weak = app
+        .post_json(
+            "/api/v1/auth/password",
+            Some(&here.access),
+            &json!({"current_password": "Password123", "new_password": "weak"}),
+        )
+        .await;
     error_shape(weak, 422).await;
-    let res = app.post_json("/api/v1/auth/password", Some(&here.access), &json!({"current_password": "Password123", "new_password": "Newpass123"})).await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/password",
+            Some(&here.access),
+            &json!({"current_password": "Password123", "new_password": "Newpass123"}),
+        )
+        .await;
     assert_eq!(res.status(), 204);
     assert_eq!(app.get("/api/v1/users/me", Some(&here.access)).await.status(), 200);
     error_shape(app.get("/api/v1/users/me", Some(&elsewhere.access)).await, 401).await;
@@ -169,10 +190,18 @@ async fn sessions_are_listed_and_revoked_but_only_ones_own() {
     let id = other["id"].as_str().expect("id");
 
     let (_, stranger) = app.user("stranger").await;
-    let res = app.request(Method::DELETE, &format!("/api/v1/auth/sessions/{id}"), Some(&stranger.access)).send().await.expect("send");
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/auth/sessions/{id}"), Some(&stranger.access))
+        .send()
+        .await
+        .expect("send");
     error_shape(res, 404).await;
 
-    let res = app.request(Method::DELETE, &format!("/api/v1/auth/sessions/{id}"), Some(&phone.access)).send().await.expect("send");
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/auth/sessions/{id}"), Some(&phone.access))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(res.status(), 204);
     // The revoked session's access token dies at once, not at expiry.
     error_shape(app.get("/api/v1/users/me", Some(&laptop.access)).await, 401).await;

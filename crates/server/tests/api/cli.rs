@@ -60,7 +60,8 @@ async fn a_bad_variable_stops_start_up_naming_it() {
     let out = hexgate("sqlite://unused.db").env("PORT", "eighty").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("PORT"));
-    let out = hexgate("sqlite://unused.db").env("ENVIRONMENT", "production").env_remove("SECRET_KEY").output().expect("run");
+    let out =
+        hexgate("sqlite://unused.db").env("ENVIRONMENT", "production").env_remove("SECRET_KEY").output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SECRET_KEY"));
 }
@@ -71,5 +72,8 @@ async fn openapi_prints_the_document() {
     assert!(out.status.success());
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json document");
     assert_eq!(doc["info"]["title"], "hexgate");
-    assert!(doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
+    assert!(
+        doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+            .is_object()
+    );
 }

@@ -56,25 +56,31 @@ async fn malformed_json_is_400() {
 #[actix_web::test]
 async fn a_body_over_the_limit_is_413() {
     let app = TestApp::spawn_with(&[("JSON_BODY_LIMIT_BYTES", "1024")]).await;
-    let big = json!({"email": "a@example.com", "username": "abc", "password": "Password123", "full_name": "x".repeat(2000)});
+    let big =
+        json!({"email": "a@example.com", "username": "abc", "password": "Password123", "full_name": "x".repeat(2000)});
     error_shape(app.post_json("/api/v1/users", None, &big).await, 413).await;
 }
 
 #[actix_web::test]
 async fn a_bad_sign_up_lists_every_failing_field() {
     let app = TestApp::spawn().await;
-    let res = app.post_json("/api/v1/users", None, &json!({"email": "not-an-email", "username": "a!", "password": "short"})).await;
+    let res = app
+        .post_json("/api/v1/users", None, &json!({"email": "not-an-email", "username": "a!", "password": "short"}))
+        .await;
     let body = error_shape(res, 422).await;
     assert_eq!(body["detail"], "Validation error");
     assert_eq!(fields(&body), vec!["body.email", "body.password", "body.username"]);
-    let codes: Vec<&str> = body["errors"].as_array().expect("array").iter().map(|e| e["code"].as_str().expect("code")).collect();
+    let codes: Vec<&str> =
+        body["errors"].as_array().expect("array").iter().map(|e| e["code"].as_str().expect("code")).collect();
     assert!(codes.contains(&"email_invalid") && codes.contains(&"password_too_short"));
 }
 
 #[actix_web::test]
 async fn missing_fields_and_wrong_types_are_all_reported_with_the_rule_failures() {
     let app = TestApp::spawn().await;
-    let res = app.post_json("/api/v1/users", None, &json!({"email": 5, "is_active": "true", "password": "nodigitsHere"})).await;
+    let res = app
+        .post_json("/api/v1/users", None, &json!({"email": 5, "is_active": "true", "password": "nodigitsHere"}))
+        .await;
     let body = error_shape(res, 422).await;
     assert_eq!(fields(&body), vec!["body.email", "body.is_active", "body.password", "body.username"]);
 }
@@ -82,8 +88,16 @@ async fn missing_fields_and_wrong_types_are_all_reported_with_the_rule_failures(
 #[actix_web::test]
 async fn password_rules_each_have_their_code() {
     let app = TestApp::spawn().await;
-    for (password, code) in [("alllowercase1", "password_uppercase"), ("NoDigitsHere", "password_digit"), ("Sh0rt", "password_too_short")] {
-        let res = app.post_json("/api/v1/users", None, &json!({"email": "a@example.com", "username": "abc", "password": password})).await;
+    for (password, code) in
+        [("alllowercase1", "password_uppercase"), ("NoDigitsHere", "password_digit"), ("Sh0rt", "password_too_short")]
+    {
+        let res = app
+            .post_json(
+                "/api/v1/users",
+                None,
+                &json!({"email": "a@example.com", "username": "abc", "password": password}),
+            )
+            .await;
         let body = error_shape(res, 422).await;
         assert_eq!(body["errors"][0]["field"], "body.password");
         assert_eq!(body["errors"][0]["code"], code);
@@ -101,7 +115,13 @@ async fn a_bad_path_id_is_422_on_path_id() {
 #[actix_web::test]
 async fn a_trailing_slash_reaches_the_same_route() {
     let app = TestApp::spawn().await;
-    let res = app.post_json("/api/v1/users/", None, &json!({"email": "t@example.com", "username": "trail", "password": "Password123"})).await;
+    let res = app
+        .post_json(
+            "/api/v1/users/",
+            None,
+            &json!({"email": "t@example.com", "username": "trail", "password": "Password123"}),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let _: Value = res.json().await.expect("json");
 }

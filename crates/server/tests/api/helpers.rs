@@ -26,7 +26,9 @@ impl TestDb {
                 let admin = sea_orm::Database::connect(&admin_url).await.unwrap_or_else(|e| {
                     panic!("PostgreSQL is not reachable at {admin_url} ({e}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
                 });
-                sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}")).await.expect("create database");
+                sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
                 admin.close().await.ok();
                 (Self::Postgres { name: name.clone(), admin_url }, format!("{base}/{name}"))
             }
@@ -126,10 +128,6 @@ impl TestApp {
         Self { base, client, database_url, handle, _db: db }
     }
 
-    pub async fn stop(&self) {
-        self.handle.stop(true).await;
-    }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -198,18 +196,35 @@ impl TestApp {
     }
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; the workers finish on their own threads.
+        drop(self.handle.stop(false));
+    }
+}
+
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
 /// Asserts the contract's error shape and returns the body.
 pub async fn error_shape(res: Response, status: u16) -> Value {
     assert_eq!(res.status(), status, "status");
-    let request_id = res.headers().get("x-request-id").expect("x-request-id header").to_str().expect("ascii").to_owned();
+    let request_id =
+        res.headers().get("x-request-id").expect("x-request-id header").to_str().expect("ascii").to_owned();
     assert!(
-        res.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ct.starts_with("application/json")),
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/json")),
         "error bodies are JSON"
     );
     let body: Value = res.json().await.expect("json error body");

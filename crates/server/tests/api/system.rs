@@ -76,13 +76,14 @@ async fn the_first_superuser_is_created_once_across_restarts() {
     assert_eq!(page["total"], 1);
     assert_eq!(page["items"][0]["permissions"], serde_json::json!(["admin"]));
     // A second instance on the same database finds the admin and creates nothing.
-    let config = hexgate_server::config::Config::from_vars(&crate::helpers::test_vars(&app.database_url, &[]))
-        .expect("config");
+    let config =
+        hexgate_server::config::Config::from_vars(&crate::helpers::test_vars(&app.database_url, &[])).expect("config");
     let second = hexgate_server::startup::Application::build(&config).await.expect("second start");
     let url = format!("http://127.0.0.1:{}/api/v1/users", second.port);
     let handle = second.server.handle.clone();
     actix_web::rt::spawn(second.run_until_stopped());
-    let page: Value = app.client.get(url).bearer_auth(&admin.access).send().await.expect("send").json().await.expect("json");
+    let page: Value =
+        app.client.get(url).bearer_auth(&admin.access).send().await.expect("send").json().await.expect("json");
     assert_eq!(page["total"], 1);
     handle.stop(true).await;
 }

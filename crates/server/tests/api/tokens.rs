@@ -62,7 +62,13 @@ async fn forged_and_broken_tokens_are_all_refused() {
 
     assert_refused(&app, "garbage", "garbage").await;
     assert_refused(&app, "a.b.c", "three garbage parts").await;
-    let res = app.client.get(app.url("/api/v1/users/me")).header("authorization", "Basic dXNlcjpwYXNz").send().await.expect("send");
+    let res = app
+        .client
+        .get(app.url("/api/v1/users/me"))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .expect("send");
     error_shape(res, 401).await;
     let res = app.client.get(app.url("/api/v1/users/me")).send().await.expect("send");
     assert_eq!(res.headers()["www-authenticate"], "Bearer");
@@ -75,7 +81,11 @@ async fn a_token_for_a_deleted_user_is_refused() {
     let (me, tokens) = app.user("gone").await;
     let admin = app.admin().await;
     let id = me["id"].as_str().expect("id");
-    let res = app.request(reqwest::Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access)).send().await.expect("send");
+    let res = app
+        .request(reqwest::Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(res.status(), 204);
     assert_refused(&app, &tokens.access, "deleted user").await;
 }

@@ -11,8 +11,12 @@ fn new_user(name: &str) -> Value {
 async fn sign_up_answers_201_and_stores_lowercase_and_ignores_unknown_fields() {
     let app = TestApp::spawn().await;
     let res = app
-        .post_json("/api/v1/users", None, &json!({"email": "Ada@Example.COM", "username": "AdaL", "password": "Analytical1",
-            "full_name": "Ada Lovelace", "permissions": ["admin"], "is_verified": true}))
+        .post_json(
+            "/api/v1/users",
+            None,
+            &json!({"email": "Ada@Example.COM", "username": "AdaL", "password": "Analytical1",
+            "full_name": "Ada Lovelace", "permissions": ["admin"], "is_verified": true}),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let user: Value = res.json().await.expect("json");
@@ -27,9 +31,21 @@ async fn sign_up_answers_201_and_stores_lowercase_and_ignores_unknown_fields() {
 async fn duplicate_emails_and_usernames_are_409_case_insensitively() {
     let app = TestApp::spawn().await;
     app.register("dup", "Password123").await;
-    let res = app.post_json("/api/v1/users", None, &json!({"email": "DUP@example.com", "username": "other", "password": "Password123"})).await;
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            None,
+            &json!({"email": "DUP@example.com", "username": "other", "password": "Password123"}),
+        )
+        .await;
     assert_eq!(error_shape(res, 409).await["detail"], "Email already registered");
-    let res = app.post_json("/api/v1/users", None, &json!({"email": "new@example.com", "username": "DUP", "password": "Password123"})).await;
+    let res = app
+        .post_json(
+            "/api/v1/users",
+            None,
+            &json!({"email": "new@example.com", "username": "DUP", "password": "Password123"}),
+        )
+        .await;
     assert_eq!(error_shape(res, 409).await["detail"], "Username already taken");
 }
 
@@ -64,7 +80,14 @@ async fn listing_is_for_admins_and_user_managers_only() {
     error_shape(app.get("/api/v1/users", None).await, 401).await;
     let admin = app.admin().await;
     let id = user["id"].as_str().expect("id");
-    let res = app.send_json(Method::PUT, &format!("/api/v1/users/{id}/permissions"), Some(&admin.access), &json!({"permissions": ["user_manager"]})).await;
+    let res = app
+        .send_json(
+            Method::PUT,
+            &format!("/api/v1/users/{id}/permissions"),
+            Some(&admin.access),
+            &json!({"permissions": ["user_manager"]}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     assert_eq!(app.get("/api/v1/users", Some(&plain.access)).await.status(), 200);
 }
@@ -76,12 +99,19 @@ async fn the_list_pages_filters_and_sorts() {
         app.register(name, "Password123").await;
     }
     let admin = app.admin().await;
-    let page: Value = app.get("/api/v1/users?page=2&page_size=2&sort=username", Some(&admin.access)).await.json().await.expect("json");
+    let page: Value = app
+        .get("/api/v1/users?page=2&page_size=2&sort=username", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!((page["total"].as_u64(), page["pages"].as_u64(), page["page"].as_u64()), (Some(6), Some(3), Some(2)));
     assert_eq!((page["has_next"].as_bool(), page["has_previous"].as_bool()), (Some(true), Some(true)));
-    let names: Vec<&str> = page["items"].as_array().expect("items").iter().map(|u| u["username"].as_str().expect("name")).collect();
+    let names: Vec<&str> =
+        page["items"].as_array().expect("items").iter().map(|u| u["username"].as_str().expect("name")).collect();
     assert_eq!(names, vec!["bob", "carol"]);
-    let desc: Value = app.get("/api/v1/users?sort=-username&page_size=1", Some(&admin.access)).await.json().await.expect("json");
+    let desc: Value =
+        app.get("/api/v1/users?sort=-username&page_size=1", Some(&admin.access)).await.json().await.expect("json");
     assert_eq!(desc["items"][0]["username"], "erin");
     let found: Value = app.get("/api/v1/users?q=AR", Some(&admin.access)).await.json().await.expect("json");
     assert_eq!(found["total"], 1);
@@ -99,7 +129,11 @@ async fn the_list_pages_filters_and_sorts() {
 async fn out_of_range_list_parameters_are_422_each_named() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let body = error_shape(app.get("/api/v1/users?page=0&page_size=101&sort=password&is_active=1", Some(&admin.access)).await, 422).await;
+    let body = error_shape(
+        app.get("/api/v1/users?page=0&page_size=101&sort=password&is_active=1", Some(&admin.access)).await,
+        422,
+    )
+    .await;
     assert_eq!(fields(&body), vec!["query.is_active", "query.page", "query.page_size", "query.sort"]);
     let body = error_shape(app.get("/api/v1/users?page=abc", Some(&admin.access)).await, 422).await;
     assert_eq!(fields(&body), vec!["query.page"]);
@@ -128,17 +162,29 @@ async fn reading_another_user_is_403_whether_or_not_it_exists_but_admins_get_404
 async fn patch_changes_only_given_fields_and_refuses_others() {
     let app = TestApp::spawn().await;
     let (me, tokens) = app.user("patchy").await;
-    let res = app.send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"full_name": "Patchy McPatch"})).await;
+    let res = app
+        .send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"full_name": "Patchy McPatch"}))
+        .await;
     let after: Value = res.json().await.expect("json");
     assert_eq!(after["full_name"], "Patchy McPatch");
     assert_eq!(after["email"], me["email"]);
     let body = error_shape(
-        app.send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"username": "x", "permissions": ["admin"]})).await,
+        app.send_json(
+            Method::PATCH,
+            "/api/v1/users/me",
+            Some(&tokens.access),
+            &json!({"username": "x", "permissions": ["admin"]}),
+        )
+        .await,
         422,
     )
     .await;
     assert_eq!(fields(&body), vec!["body.permissions", "body.username"]);
-    let body = error_shape(app.send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"is_active": "no"})).await, 422).await;
+    let body = error_shape(
+        app.send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"is_active": "no"})).await,
+        422,
+    )
+    .await;
     assert_eq!(fields(&body), vec!["body.is_active"]);
 }
 
@@ -148,9 +194,23 @@ async fn an_email_change_unverifies_and_clashes_are_409() {
     app.register("taken", "Password123").await;
     let (me, tokens) = app.user("mover").await;
     let id = me["id"].as_str().expect("id");
-    let res = app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&tokens.access), &json!({"email": "TAKEN@example.com"})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&tokens.access),
+            &json!({"email": "TAKEN@example.com"}),
+        )
+        .await;
     assert_eq!(error_shape(res, 409).await["detail"], "Email already registered");
-    let res = app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&tokens.access), &json!({"email": "moved@example.com"})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&tokens.access),
+            &json!({"email": "moved@example.com"}),
+        )
+        .await;
     let after: Value = res.json().await.expect("json");
     assert_eq!((after["email"].as_str(), after["is_verified"].as_bool()), (Some("moved@example.com"), Some(false)));
 }
@@ -162,12 +222,24 @@ async fn a_user_cannot_patch_another_user_but_an_admin_can() {
     let (other, _) = app.user("pbb").await;
     let id = other["id"].as_str().expect("id");
     let body = json!({"full_name": "Changed"});
-    error_shape(app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&mine.access), &body).await, 403).await;
+    error_shape(app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&mine.access), &body).await, 403)
+        .await;
     let missing = uuid::Uuid::now_v7();
-    error_shape(app.send_json(Method::PATCH, &format!("/api/v1/users/{missing}"), Some(&mine.access), &body).await, 403).await;
+    error_shape(
+        app.send_json(Method::PATCH, &format!("/api/v1/users/{missing}"), Some(&mine.access), &body).await,
+        403,
+    )
+    .await;
     let admin = app.admin().await;
-    assert_eq!(app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.access), &body).await.status(), 200);
-    error_shape(app.send_json(Method::PATCH, &format!("/api/v1/users/{missing}"), Some(&admin.access), &body).await, 404).await;
+    assert_eq!(
+        app.send_json(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin.access), &body).await.status(),
+        200
+    );
+    error_shape(
+        app.send_json(Method::PATCH, &format!("/api/v1/users/{missing}"), Some(&admin.access), &body).await,
+        404,
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -177,23 +249,44 @@ async fn permissions_are_admin_only_from_a_fixed_set_and_the_last_admin_stays() 
     let (user, plain) = app.user("perm").await;
     let id = user["id"].as_str().expect("id");
     let path = format!("/api/v1/users/{id}/permissions");
-    error_shape(app.send_json(Method::PUT, &path, Some(&plain.access), &json!({"permissions": ["admin"]})).await, 403).await;
-    let body = error_shape(app.send_json(Method::PUT, &path, Some(&admin.access), &json!({"permissions": ["root"]})).await, 422).await;
+    error_shape(app.send_json(Method::PUT, &path, Some(&plain.access), &json!({"permissions": ["admin"]})).await, 403)
+        .await;
+    let body = error_shape(
+        app.send_json(Method::PUT, &path, Some(&admin.access), &json!({"permissions": ["root"]})).await,
+        422,
+    )
+    .await;
     assert_eq!(fields(&body), vec!["body.permissions.0"]);
     let me: Value = app.get("/api/v1/users/me", Some(&admin.access)).await.json().await.expect("json");
     let admin_path = format!("/api/v1/users/{}/permissions", me["id"].as_str().expect("id"));
     let res = app.send_json(Method::PUT, &admin_path, Some(&admin.access), &json!({"permissions": []})).await;
     error_shape(res, 409).await;
     let admin_id = me["id"].as_str().expect("id");
-    let res = app.send_json(Method::PATCH, &format!("/api/v1/users/{admin_id}"), Some(&admin.access), &json!({"is_active": false})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &format!("/api/v1/users/{admin_id}"),
+            Some(&admin.access),
+            &json!({"is_active": false}),
+        )
+        .await;
     error_shape(res, 409).await;
-    let res = app.request(Method::DELETE, &format!("/api/v1/users/{admin_id}"), Some(&admin.access)).send().await.expect("send");
+    let res = app
+        .request(Method::DELETE, &format!("/api/v1/users/{admin_id}"), Some(&admin.access))
+        .send()
+        .await
+        .expect("send");
     error_shape(res, 409).await;
     // With a second admin, the first may step down.
-    let res = app.send_json(Method::PUT, &path, Some(&admin.access), &json!({"permissions": ["admin", "catalog_manager"]})).await;
+    let res = app
+        .send_json(Method::PUT, &path, Some(&admin.access), &json!({"permissions": ["admin", "catalog_manager"]}))
+        .await;
     let promoted: Value = res.json().await.expect("json");
     assert_eq!(promoted["permissions"], json!(["admin", "catalog_manager"]));
-    assert_eq!(app.send_json(Method::PUT, &admin_path, Some(&admin.access), &json!({"permissions": []})).await.status(), 200);
+    assert_eq!(
+        app.send_json(Method::PUT, &admin_path, Some(&admin.access), &json!({"permissions": []})).await.status(),
+        200
+    );
 }
 
 #[actix_web::test]
@@ -202,20 +295,30 @@ async fn deleting_a_user_is_admin_only_and_ends_their_sessions() {
     let admin = app.admin().await;
     let (user, tokens) = app.user("doomed").await;
     let id = user["id"].as_str().expect("id");
-    let res = app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&tokens.access)).send().await.expect("send");
+    let res =
+        app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&tokens.access)).send().await.expect("send");
     error_shape(res, 403).await;
-    let res = app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access)).send().await.expect("send");
+    let res =
+        app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access)).send().await.expect("send");
     assert_eq!(res.status(), 204);
-    let res = app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access)).send().await.expect("send");
+    let res =
+        app.request(Method::DELETE, &format!("/api/v1/users/{id}"), Some(&admin.access)).send().await.expect("send");
     error_shape(res, 404).await;
-    error_shape(app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": tokens.refresh})).await, 401).await;
+    error_shape(app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": tokens.refresh})).await, 401)
+        .await;
 }
 
 #[actix_web::test]
 async fn batch_creates_all_in_order_or_nothing() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let res = app.post_json("/api/v1/users/batch", Some(&admin.access), &json!([new_user("b1x"), new_user("b2x"), new_user("b3x")])).await;
+    let res = app
+        .post_json(
+            "/api/v1/users/batch",
+            Some(&admin.access),
+            &json!([new_user("b1x"), new_user("b2x"), new_user("b3x")]),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let created: Vec<Value> = res.json().await.expect("json");
     let names: Vec<&str> = created.iter().map(|u| u["username"].as_str().expect("name")).collect();
