@@ -96,6 +96,18 @@ pub(crate) fn decode_json<T>(mut value: Value, prefix: &str) -> Result<T, Vec<Fi
 where
     T: DeserializeOwned + Validate<Context = ()>,
 {
+    // serde lets a struct be read from an array (fields by position), which would turn `[1, 2]`
+    // into errors on `body.0`. An empty array tells whether `T` wants a list or an object.
+    if value.is_array()
+        && let Err(e) = T::deserialize(&Value::Array(Vec::new()))
+        && e.to_string().contains("struct")
+    {
+        return Err(vec![FieldError {
+            field: Some(prefix.to_owned()),
+            message: "expected an object".to_owned(),
+            code: "invalid_type".to_owned(),
+        }]);
+    }
     let mut errors: Vec<FieldError> = Vec::new();
     let mut stood_in: HashSet<String> = HashSet::new();
     let mut attempts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();

@@ -1,0 +1,33 @@
+# Conveniences on top of plain cargo; the README's two commands need nothing but cargo.
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") + "/.cache/hexgate/target")
+
+# Run the service on the embedded default (SQLite file under ./data).
+run:
+    cargo run -p hexgate-server --bin hexgate
+
+# Every test, as CI runs them (needs the local PostgreSQL).
+test:
+    cargo test --workspace
+    HEXGATE_TEST_DATABASE=postgres cargo test -p hexgate-server --test api
+
+# Formatting, lints and the dependency rule.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    ../shared/tools/check-architecture
+
+fmt:
+    cargo fmt --all
+
+# Database migrations: just migrate up | down | status
+migrate action="up":
+    cargo run -p hexgate-server --bin hexgate -- migrate {{action}}
+
+# Print the OpenAPI document.
+openapi:
+    cargo run -q -p hexgate-server --bin hexgate -- openapi
+
+# Load benchmarks against hexgate and the FastAPI peer (see docs/benchmarks.md).
+bench:
+    bash bench/run.sh
