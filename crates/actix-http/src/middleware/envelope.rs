@@ -112,3 +112,50 @@ fn normalise(res: ServiceResponse<BoxBody>, id: &str) -> ServiceResponse<BoxBody
     let body = ApiError::from_status(status).body(id.to_owned());
     ServiceResponse::new(req, fresh.json(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::envelope;
+
+    #[allow(clippy::unused_async)]
+    async fn boom() -> HttpResponse {
+        panic!("a bug in a handler")
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_500_in_the_error_shape_with_its_request_id() {
+        let app = test::init_service(App::new().wrap(from_fn(envelope)).route("/boom", web::get().to(boom))).await;
+        let req = test::TestRequest::get().uri("/boom").insert_header(("x-request-id", "panic-1")).to_request();
+        let err = test::try_call_service(&app, req).await.expect_err("rendered by actix after the middleware");
+        let res = err.error_response();
+        assert_eq!(res.status(), 500);
+        assert_eq!(res.headers().get("x-request-id").expect("id"), "panic-1");
+        let body = actix_web::body::to_bytes(res.into_body()).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"detail": "Internal server error", "errors": null, "request_id": "panic-1"})
+        );
+    }
+
+    #[actix_web::test]
+    async fn actix_own_errors_are_rewritten_into_the_error_shape() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(envelope))
+                .service(web::resource("/only-get").route(web::get().to(HttpResponse::Ok))),
+        )
+        .await;
+        let req = test::TestRequest::post().uri("/only-get").to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), 405);
+        assert_eq!(res.headers().get("allow").expect("allow"), "GET");
+        let id = res.headers().get("x-request-id").expect("id").to_str().expect("ascii").to_owned();
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body["detail"], "Method not allowed");
+        assert_eq!(body["request_id"], id);
+    }
+}

@@ -77,3 +77,107 @@ async fn openapi_prints_the_document() {
             .is_object()
     );
 }
+
+/// Starts the real binary on a free port and returns it with the port it printed.
+fn start_binary(url: &str, extra: &[(&str, &str)]) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut cmd = hexgate(url);
+    cmd.env("PORT", "0").env("RUST_LOG", "debug,sqlx=debug").env("LOG_FORMAT", "json");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child =
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            if line.contains("hexgate listening")
+                && let Some(port) = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64())
+            {
+                return (child, u16::try_from(port).expect("port"), rx);
+            }
+            seen.push(line);
+        }
+    }
+    let _ = child.kill();
+    panic!("hexgate did not start: {seen:#?}");
+}
+
+#[actix_web::test]
+async fn secrets_never_reach_the_logs_and_sigterm_stops_the_service_gracefully() {
+    let (_db, url) = TestDb::create().await;
+    let (mut child, port, logs) = start_binary(
+        &url,
+        &[("FIRST_SUPERUSER_EMAIL", "boss@example.com"), ("FIRST_SUPERUSER_PASSWORD", "BossSecret987")],
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let password = "Sup3rSecretPassw0rd";
+    let res = client
+        .post(format!("{base}/api/v1/users"))
+        .json(&serde_json::json!({"email": "log@example.com", "username": "logger", "password": password}))
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(res.status(), 201);
+    let tokens: Value = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username=logger&password={password}"))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let refresh = tokens["refresh_token"].as_str().expect("refresh").to_owned();
+    let me = client.get(format!("{base}/api/v1/users/me")).bearer_auth(&access).send().await.expect("me");
+    assert_eq!(me.status(), 200);
+    let _ = client
+        .post(format!("{base}/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": refresh}))
+        .send()
+        .await;
+    let _ = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=logger&password=WrongGuess123")
+        .send()
+        .await;
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
+    assert!(status.success(), "SIGTERM ends hexgate cleanly: {status:?}");
+
+    let lines: Vec<String> = logs.try_iter().collect();
+    let all = lines.join("\n");
+    assert!(all.contains("hexgate stopped"), "shutdown is logged");
+    let access_lines: Vec<&String> = lines.iter().filter(|l| l.contains("hexgate::access")).collect();
+    assert!(access_lines.len() >= 4, "one line per request");
+    for line in &access_lines {
+        let v: Value = serde_json::from_str(line).expect("json log line");
+        for key in ["request_id", "method", "route", "status", "duration_ms", "client"] {
+            assert!(!v[key].is_null(), "{key} in {line}");
+        }
+    }
+    for secret in [password, "BossSecret987", "WrongGuess123", access.as_str(), refresh.as_str(), "$argon2id$", SECRET]
+    {
+        assert!(!all.contains(secret), "a secret reached the logs: {secret}");
+    }
+}

@@ -87,3 +87,24 @@ async fn the_first_superuser_is_created_once_across_restarts() {
     assert_eq!(page["total"], 1);
     handle.stop(true).await;
 }
+
+#[actix_web::test]
+async fn cors_admits_only_the_configured_origins() {
+    let app = TestApp::spawn_with(&[("ALLOWED_ORIGINS", "https://app.example.com")]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/users/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let ok = preflight("https://app.example.com").await.expect("send");
+    assert_eq!(ok.headers()["access-control-allow-origin"], "https://app.example.com");
+    let evil = preflight("https://evil.example.com").await.expect("send");
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    let res =
+        app.client.get(app.url("/health")).header("origin", "https://app.example.com").send().await.expect("send");
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://app.example.com");
+    assert!(res.headers()["access-control-expose-headers"].to_str().expect("ascii").contains("x-request-id"));
+}
