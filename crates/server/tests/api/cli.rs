@@ -79,6 +79,8 @@ async fn openapi_prints_the_document() {
 }
 
 /// Starts the real binary on a free port and returns it with the port it printed.
+// The caller owns the child and waits for it.
+#[allow(clippy::zombie_processes)]
 fn start_binary(url: &str, extra: &[(&str, &str)]) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
     let mut cmd = hexgate(url);
@@ -113,6 +115,7 @@ fn start_binary(url: &str, extra: &[(&str, &str)]) -> (std::process::Child, u16,
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("hexgate did not start: {seen:#?}");
 }
 
