@@ -163,30 +163,23 @@ impl ApiErrorComponent for ApiError {
     fn error_responses(oas_version: OpenApiVersion) -> Vec<(String, Response)> {
         DOCUMENTED
             .iter()
-            .flat_map(|(code, description)| error_response_doc(oas_version, "ErrorBody", *code, description))
+            .flat_map(|(code, description)| error_response_doc::<ErrorBody>(oas_version, *code, description))
             .collect()
     }
 }
 
-/// A documented error response whose body is the component `schema`.
-pub(crate) fn error_response_doc(
+/// A documented error response whose body is `T`'s schema (a `$ref` in 3.0, inline in 3.1).
+pub(crate) fn error_response_doc<T: ApiComponent>(
     oas_version: OpenApiVersion,
-    schema: &str,
     code: u16,
     description: &str,
 ) -> Vec<(String, Response)> {
-    let schema = match oas_version {
-        OpenApiVersion::OAS3_0 => {
-            VersionSpecificSchema::OAS3_0(ReferenceOr::Reference { _ref: format!("#/components/schemas/{schema}") })
+    let Some((name, schema)) = T::schema(oas_version) else { return Vec::new() };
+    let schema = match (oas_version, schema) {
+        (OpenApiVersion::OAS3_1, ReferenceOr::Object(inline)) => VersionSpecificSchema::OAS3_1(inline),
+        (_, _) => {
+            VersionSpecificSchema::OAS3_0(ReferenceOr::Reference { _ref: format!("#/components/schemas/{name}") })
         }
-        OpenApiVersion::OAS3_1 => VersionSpecificSchema::OAS3_1(
-            ErrorBody::schema(oas_version)
-                .and_then(|(_, s)| match s {
-                    ReferenceOr::Object(s) => Some(s),
-                    ReferenceOr::Reference { .. } => None,
-                })
-                .unwrap_or_default(),
-        ),
     };
     let media = MediaType { schema: Some(schema), ..Default::default() };
     vec![(

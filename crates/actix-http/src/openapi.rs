@@ -24,6 +24,8 @@ pub(crate) fn spec() -> Spec {
             ),
             ..Default::default()
         },
+        // 3.1: its schemas are JSON Schema 2020-12, where the `examples` schemars writes are valid.
+        openapi: apistos::OpenApiVersion::OAS3_1,
         tags: vec![
             tag("system", "Liveness and readiness"),
             tag("auth", "Tokens, sessions and passwords"),

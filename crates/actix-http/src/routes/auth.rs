@@ -24,7 +24,8 @@ use crate::{ApiError, HttpState};
     error_code = 415,
     error_code = 422,
     error_code = 429,
-    error_code = 503
+    error_code = 503,
+    error_code = 500
 )]
 pub(crate) async fn token(
     req: HttpRequest,
@@ -54,7 +55,8 @@ pub(crate) async fn token(
     error_code = 415,
     error_code = 422,
     error_code = 429,
-    error_code = 503
+    error_code = 503,
+    error_code = 500
 )]
 pub(crate) async fn refresh(
     state: Data<HttpState>,
@@ -75,7 +77,9 @@ pub(crate) async fn refresh(
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn logout(
     state: Data<HttpState>,
@@ -98,7 +102,9 @@ pub(crate) async fn logout(
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn change_password(
     state: Data<HttpState>,
@@ -114,7 +120,15 @@ pub(crate) async fn change_password(
 }
 
 /// List my live sessions
-#[api_operation(operation_id = "list_sessions", tag = "auth", error_code = 400, error_code = 401, error_code = 429)]
+#[api_operation(
+    operation_id = "list_sessions",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
 pub(crate) async fn list_sessions(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -133,7 +147,9 @@ pub(crate) async fn list_sessions(
     error_code = 401,
     error_code = 404,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn revoke_session(
     state: Data<HttpState>,

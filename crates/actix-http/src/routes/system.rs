@@ -77,6 +77,6 @@ impl apistos::ApiErrorComponent for NotReady {
     }
 
     fn error_responses(oas_version: apistos::OpenApiVersion) -> Vec<(String, apistos::paths::Response)> {
-        crate::error::error_response_doc(oas_version, "NotReadyResponse", 503, "A dependency is unavailable")
+        crate::error::error_response_doc::<NotReadyResponse>(oas_version, 503, "A dependency is unavailable")
     }
 }

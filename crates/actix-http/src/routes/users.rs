@@ -24,7 +24,8 @@ use crate::{ApiError, HttpState};
     error_code = 415,
     error_code = 422,
     error_code = 429,
-    error_code = 503
+    error_code = 503,
+    error_code = 500
 )]
 pub(crate) async fn create_user(
     state: Data<HttpState>,
@@ -48,7 +49,8 @@ pub(crate) async fn create_user(
     error_code = 403,
     error_code = 422,
     error_code = 429,
-    error_code = 503
+    error_code = 503,
+    error_code = 500
 )]
 pub(crate) async fn list_users(
     state: Data<HttpState>,
@@ -64,7 +66,15 @@ pub(crate) async fn list_users(
 }
 
 /// Read my account
-#[api_operation(operation_id = "read_me", tag = "users", error_code = 400, error_code = 401, error_code = 429)]
+#[api_operation(
+    operation_id = "read_me",
+    tag = "users",
+    error_code = 400,
+    error_code = 401,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
 pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, ApiError> {
     Ok(Json(caller.0.user.into()))
 }
@@ -81,7 +91,9 @@ pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, A
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn update_me(
     state: Data<HttpState>,
@@ -106,7 +118,9 @@ pub(crate) async fn update_me(
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn create_users_batch(
     state: Data<HttpState>,
@@ -129,7 +143,9 @@ pub(crate) async fn create_users_batch(
     error_code = 403,
     error_code = 404,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn read_user(
     state: Data<HttpState>,
@@ -154,7 +170,9 @@ pub(crate) async fn read_user(
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn update_user(
     state: Data<HttpState>,
@@ -178,7 +196,9 @@ pub(crate) async fn update_user(
     error_code = 404,
     error_code = 409,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn delete_user(
     state: Data<HttpState>,
@@ -203,7 +223,9 @@ pub(crate) async fn delete_user(
     error_code = 413,
     error_code = 415,
     error_code = 422,
-    error_code = 429
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
 )]
 pub(crate) async fn set_permissions(
     state: Data<HttpState>,
