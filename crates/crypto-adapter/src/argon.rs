@@ -6,20 +6,37 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use async_trait::async_trait;
 use hexgate_domain::{Password, PasswordHash};
 use hexgate_ports::{PasswordHasher, PortError};
+use tokio::sync::Semaphore;
 
 /// Argon2id with the library defaults, which are OWASP's recommendation (19 MiB, t=2, p=1).
 /// Each hash or verification runs on tokio's blocking pool, never on an async worker.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Argon2Hasher {
     /// A real hash of a random password, verified against when the user does not exist so
     /// that path costs exactly as much as a real verification.
     dummy: Arc<OnceLock<String>>,
+    /// At most one hash per core at a time: each takes 19 MiB and a core for ~20 ms, so more in
+    /// parallel only adds memory and threads, and a login storm would starve everything else.
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Argon2Hasher {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Argon2Hasher {
     #[must_use]
     pub fn new() -> Self {
-        Self::default()
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self { dummy: Arc::default(), permits: Arc::new(Semaphore::new(cores)) }
+    }
+
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, PortError> {
+        let _permit =
+            self.permits.acquire().await.map_err(|_| PortError::Internal("hasher semaphore closed".into()))?;
+        tokio::task::spawn_blocking(f).await.map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
     }
 
     fn dummy_hash(&self) -> String {
@@ -56,7 +73,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, PortError> {
         let secret = password.expose().as_bytes().to_vec();
-        let phc = blocking(move || hash_blocking(&secret)).await??;
+        let phc = self.blocking(move || hash_blocking(&secret)).await??;
         Ok(PasswordHash::from_phc(phc))
     }
 
@@ -66,10 +83,10 @@ impl PasswordHasher for Argon2Hasher {
             Some(hash) => (hash.as_phc().to_owned(), true),
             None => {
                 let this = self.clone();
-                (blocking(move || this.dummy_hash()).await?, false)
+                (self.blocking(move || this.dummy_hash()).await?, false)
             }
         };
-        let ok = blocking(move || verify_blocking(&secret, &phc)).await?;
+        let ok = self.blocking(move || verify_blocking(&secret, &phc)).await?;
         Ok(ok && real)
     }
 }
