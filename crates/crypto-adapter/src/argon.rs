@@ -65,10 +65,6 @@ fn verify_blocking(password: &[u8], phc: &str) -> bool {
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, PortError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
-}
-
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<PasswordHash, PortError> {
