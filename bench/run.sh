@@ -25,9 +25,13 @@ cargo build --release -p hexgate-server
 work="$(mktemp -d)"
 # The peer's folder is read-only; it runs from a copy with its own virtualenv.
 cp -r "$PEER_DIR" "$work/peer"
+chmod -R u+w "$work/peer"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+# Each server runs in its own process group (setsid), so stopping it stops its workers too.
+stop() { kill -TERM -- "-$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; kill -KILL -- "-$1" 2>/dev/null || true; }
+cleanup() { for p in "${pids[@]}"; do stop "$p"; done; rm -rf "$work"; }
 trap cleanup EXIT
+port_free() { ! curl -s -o /dev/null "http://127.0.0.1:$1/health" || { echo "bench: port $1 is taken; stop what runs there" >&2; exit 1; }; }
 
 fresh_db() { psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"; }
 wait_up() { for _ in $(seq 1 120); do curl -sf "$1/health" >/dev/null && return 0; sleep 0.5; done; echo "bench: $1 did not start" >&2; return 1; }
@@ -49,15 +53,17 @@ bench_one() {  # name base_url
 }
 
 # hexgate: two workers (the peer runs two uvicorn workers), access log off as the peer's is.
+port_free 8000
+port_free 8001
 fresh_db bench_hexgate
-env "${common_env[@]}" DATABASE_URL="$PG/bench_hexgate" PORT=8000 WEB_WORKERS=2 DATABASE_POOL_SIZE=20 \
+setsid env "${common_env[@]}" DATABASE_URL="$PG/bench_hexgate" PORT=8000 WEB_WORKERS=2 DATABASE_POOL_SIZE=20 \
   RUST_LOG=warn LOG_FORMAT=json "$CARGO_TARGET_DIR/release/hexgate" > "$out/hexgate-server.log" 2>&1 &
 pids+=($!)
 bench_one hexgate http://127.0.0.1:8000
-kill "${pids[-1]}"; sleep 1
+stop "${pids[-1]}"
 
 fresh_db bench_peer
-(cd "$work/peer" && env "${common_env[@]}" DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/bench_peer?ssl=disable" \
+(cd "$work/peer" && exec setsid env "${common_env[@]}" DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/bench_peer?ssl=disable" \
   PORT=8001 WORKERS=2 ./run.sh > "$out/peer-server.log" 2>&1) &
 pids+=($!)
 bench_one peer http://127.0.0.1:8001
