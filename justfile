@@ -9,7 +9,7 @@ run:
 # Every test, as CI runs them (needs the local PostgreSQL).
 test:
     cargo test --workspace
-    HEXGATE_TEST_DATABASE=postgres cargo test -p hexgate-server --test api
+    HEXGATE_TEST_DATABASE=postgres HEXGATE_TEST_REDIS=1 cargo test -p hexgate-server --test api
 
 # Formatting, lints and the dependency rule.
 lint:

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod pubsub;
 pub mod rate_limit;
 pub mod revocation;
 pub mod services;
@@ -16,6 +17,7 @@ pub use crypto::{
     AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
 pub use error::{Conflict, PortError, ServiceError};
+pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{

@@ -1,4 +1,13 @@
-//! The Redis adapter (not yet built): the shared rate limiter (one atomic Lua script per hit),
-//! the access-token revocation list and the chat's pub/sub, on deadpool-redis. Until it lands,
-//! `REDIS_URL` is refused at start-up and the in-process adapters in `hexgate-memory-adapter`
-//! serve those ports.
+//! The Redis adapter, on deadpool-redis: the shared rate limiter (one atomic Lua script per hit),
+//! the access-token revocation list and pub/sub. Every key carries a configurable prefix so
+//! several deployments (or test runs) can share one Redis.
+
+mod connection;
+mod pubsub;
+mod rate_limit;
+mod revocation;
+
+pub use connection::{RedisSettings, RedisStore};
+pub use pubsub::RedisPubSub;
+pub use rate_limit::RedisRateLimiter;
+pub use revocation::RedisRevocationList;

@@ -39,6 +39,11 @@ pub struct Config {
     pub database_acquire_timeout_secs: u64,
     pub database_statement_timeout_ms: u64,
     pub migrate_on_start: bool,
+    /// Unset: limiter, revocation list and pub/sub live in this process.
+    pub redis_url: Option<String>,
+    pub redis_key_prefix: String,
+    pub redis_pool_size: usize,
+    pub redis_timeout_ms: u64,
     pub secret_key: SecretString,
     /// Whether the key was made up at start (development only).
     pub secret_key_generated: bool,
@@ -71,6 +76,7 @@ impl fmt::Debug for Config {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("database_url", &redact_url(&self.database_url))
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("secret_key", &"<redacted>")
             .field("open_registration", &self.open_registration)
             .field("docs_enabled", &self.docs_enabled)
@@ -234,13 +240,11 @@ impl Config {
         {
             return Err(ConfigError { var: "DATABASE_URL", reason: "expected sqlite://… or postgres://…".into() });
         }
-        if vars.raw("REDIS_URL").is_some() {
-            return Err(ConfigError {
-                var: "REDIS_URL",
-                reason:
-                    "this build has no Redis adapter yet; unset it to use the in-process limiter and revocation list"
-                        .into(),
-            });
+        let redis_url = vars.raw("REDIS_URL").map(|v| v.trim().to_owned());
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("redis+unix://"))
+        {
+            return Err(ConfigError { var: "REDIS_URL", reason: "expected redis://host:port[/db]".into() });
         }
 
         let first_superuser_email = vars.raw("FIRST_SUPERUSER_EMAIL").map(|v| v.trim().to_owned());
@@ -276,6 +280,10 @@ impl Config {
             database_acquire_timeout_secs: vars.positive("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?,
             database_statement_timeout_ms: vars.parse("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)?,
             migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
+            redis_url,
+            redis_key_prefix: vars.raw("REDIS_KEY_PREFIX").unwrap_or("hexgate:").to_owned(),
+            redis_pool_size: vars.positive("REDIS_POOL_SIZE", 16)?,
+            redis_timeout_ms: vars.positive("REDIS_TIMEOUT_MS", 1000)?,
             secret_key,
             secret_key_generated,
             jwt_issuer: vars.raw("JWT_ISSUER").unwrap_or("hexgate").to_owned(),

@@ -9,12 +9,14 @@ use chrono::Duration as ChronoDuration;
 use hexgate_actix_http::{HttpServerHandle, HttpSettings, HttpState, ReadinessCheck};
 use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, Username};
-use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList};
+use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
-    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, RateLimiter, SuperuserOutcome, SystemClock, UserService,
+    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, PubSub, RateLimiter, RevocationList, SuperuserOutcome,
+    SystemClock, UserService,
 };
 use hexgate_postgres_adapter::{DatabaseConnection, DatabaseSettings, SqlSessionRepository, SqlUserRepository};
+use hexgate_redis_adapter::{RedisPubSub, RedisRateLimiter, RedisRevocationList, RedisSettings, RedisStore};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
@@ -39,6 +41,8 @@ pub struct Services {
     pub state: HttpState,
     pub users: Arc<UserService>,
     pub db: DatabaseConnection,
+    /// Fan-out between instances (Redis) or within this one; the chat will publish through it.
+    pub pubsub: Arc<dyn PubSub>,
 }
 
 struct DatabaseCheck(DatabaseConnection);
@@ -53,7 +57,11 @@ impl ReadinessCheck for DatabaseCheck {
     }
 }
 
-struct CacheCheck(Arc<dyn RateLimiter>);
+/// The in-process cache is always there; Redis is asked.
+enum CacheCheck {
+    InProcess,
+    Redis(Box<RedisStore>),
+}
 
 #[async_trait]
 impl ReadinessCheck for CacheCheck {
@@ -61,8 +69,46 @@ impl ReadinessCheck for CacheCheck {
         "cache"
     }
     async fn check(&self) -> Result<(), String> {
-        self.0.peek("ready-probe").await.map(|_| ()).map_err(|e| e.to_string())
+        match self {
+            Self::InProcess => Ok(()),
+            Self::Redis(store) => store.ping().await.map_err(|e| e.to_string()),
+        }
     }
+}
+
+/// The ports Redis serves when configured, else their in-process versions.
+struct SharedState {
+    limiter: Arc<dyn RateLimiter>,
+    revocations: Arc<dyn RevocationList>,
+    pubsub: Arc<dyn PubSub>,
+    check: CacheCheck,
+}
+
+fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(SharedState {
+            limiter: Arc::new(InMemoryRateLimiter::new()),
+            revocations: Arc::new(InMemoryRevocationList::new()),
+            pubsub: Arc::new(InMemoryPubSub::new()),
+            check: CacheCheck::InProcess,
+        });
+    };
+    info!(url = %redact_url(url), prefix = %config.redis_key_prefix, "using Redis for limits, revocations and pub/sub");
+    let store = RedisStore::new(&RedisSettings {
+        url: url.clone(),
+        key_prefix: config.redis_key_prefix.clone(),
+        pool_size: config.redis_pool_size,
+        timeout: Duration::from_millis(config.redis_timeout_ms),
+    })
+    .map_err(|e| StartupError::Config(format!("REDIS_URL: {e}")))?;
+    Ok(SharedState {
+        // Limits survive a Redis outage by counting in process; revocations do not (a check that
+        // cannot be made answers 503 rather than letting a revoked token in).
+        limiter: Arc::new(FallbackRateLimiter::new(Arc::new(RedisRateLimiter::new(store.clone())))),
+        revocations: Arc::new(RedisRevocationList::new(store.clone())),
+        pubsub: Arc::new(RedisPubSub::new(store.clone())),
+        check: CacheCheck::Redis(Box::new(store)),
+    })
 }
 
 /// Opens the database and applies migrations when configured to.
@@ -131,8 +177,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let users_repo = Arc::new(SqlUserRepository::new(db.clone()));
     let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
-    let limiter: Arc<dyn RateLimiter> = Arc::new(InMemoryRateLimiter::new());
-    let revocations = Arc::new(InMemoryRevocationList::new());
+    let SharedState { limiter, revocations, pubsub, check } = shared_state(config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let users = Arc::new(UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration));
@@ -151,10 +196,9 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             login_failure_window: Duration::from_secs(config.login_failure_window_seconds),
         },
     ));
-    let readiness: Vec<Arc<dyn ReadinessCheck>> =
-        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(CacheCheck(limiter.clone()))];
+    let readiness: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check)];
     let state = HttpState { auth, users: users.clone(), limiter, readiness };
-    Ok(Services { state, users, db })
+    Ok(Services { state, users, db, pubsub })
 }
 
 /// Creates (or, with `promote`, grants admin to) the superuser named by `email`.

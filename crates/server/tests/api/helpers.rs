@@ -102,6 +102,13 @@ pub fn test_vars(database_url: &str, overrides: &[(&str, &str)]) -> Vars {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     pairs.push(("DATABASE_URL".into(), database_url.to_owned()));
+    // With HEXGATE_TEST_REDIS set, limits, revocations and pub/sub go through the real Redis,
+    // under a key prefix of this test's own.
+    if std::env::var("HEXGATE_TEST_REDIS").is_ok_and(|v| !v.is_empty() && v != "0") {
+        let url = std::env::var("HEXGATE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+        pairs.push(("REDIS_URL".into(), url));
+        pairs.push(("REDIS_KEY_PREFIX".into(), format!("hexgate-test:{}:", uuid::Uuid::new_v4().simple())));
+    }
     for (k, v) in overrides {
         pairs.retain(|(key, _)| key != k);
         pairs.push(((*k).to_owned(), (*v).to_owned()));

@@ -1,6 +1,7 @@
 //! HTTP integration tests: the real application on a random port, spoken to over HTTP. Each test
 //! gets its own database: a temporary SQLite file, or — with `HEXGATE_TEST_DATABASE=postgres` — a
-//! fresh PostgreSQL database that is dropped afterwards.
+//! fresh PostgreSQL database that is dropped afterwards. With `HEXGATE_TEST_REDIS=1` the app also
+//! uses the real Redis, under a key prefix of each test's own.
 
 mod auth;
 mod cli;
