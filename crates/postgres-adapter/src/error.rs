@@ -18,13 +18,47 @@ pub(crate) fn port_error(err: DbErr) -> PortError {
         DbErr::Conn(e) => PortError::Unavailable(format!("database: {e}")),
         other => {
             let text = other.to_string();
-            // A connection dropped mid-query surfaces as an I/O error inside Exec/Query.
-            if text.contains("Connection refused") || text.contains("connection closed") || text.contains("broken pipe")
-            {
+            if is_outage(&text) {
                 PortError::Unavailable(format!("database: {text}"))
             } else {
                 PortError::Internal(format!("database: {text}"))
             }
         }
+    }
+}
+
+/// A dropped or refused connection surfaces inside `Exec`/`Query` as sqlx's I/O or pool error, or
+/// as the server's own "shutting down" notices; all of them mean "try again later", not a bug.
+fn is_outage(text: &str) -> bool {
+    const SIGNS: [&str; 10] = [
+        "error communicating with database",
+        "pool timed out",
+        "attempted to acquire a connection on a closed pool",
+        "connection refused",
+        "connection reset",
+        "connection closed",
+        "broken pipe",
+        "terminating connection",
+        "the database system is",
+        "unexpected end of file",
+    ];
+    let lower = text.to_lowercase();
+    SIGNS.iter().any(|sign| lower.contains(sign))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_outage;
+
+    #[test]
+    fn dropped_connections_and_shutdowns_are_outages_and_bugs_are_not() {
+        assert!(is_outage(
+            "Execution Error: error communicating with database: Connection reset by peer (os error 104)"
+        ));
+        assert!(is_outage(
+            "Query Error: error returned from database: terminating connection due to administrator command"
+        ));
+        assert!(is_outage("Query Error: error returned from database: the database system is starting up"));
+        assert!(!is_outage("Query Error: error returned from database: column \"x\" does not exist"));
     }
 }

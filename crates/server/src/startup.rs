@@ -127,10 +127,22 @@ pub async fn database(config: &Config) -> Result<DatabaseConnection, StartupErro
     hexgate_postgres_adapter::connect(&settings).await.map_err(|e| StartupError::Database(e.to_string()))
 }
 
+/// Applies pending migrations. On PostgreSQL they run under a transaction-scoped advisory lock,
+/// so several instances starting at once apply them once, one after the other.
+///
 /// # Errors
 /// When a migration fails.
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StartupError> {
-    Migrator::up(db, None).await.map_err(|e| StartupError::Migrations(e.to_string()))
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let failed = |e: sea_orm::DbErr| StartupError::Migrations(e.to_string());
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(failed);
+    }
+    let txn = db.begin().await.map_err(failed)?;
+    // An arbitrary key, reserved for hexgate's migrations; released when the transaction ends.
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7265047700)").await.map_err(failed)?;
+    Migrator::up(&txn, None).await.map_err(failed)?;
+    txn.commit().await.map_err(failed)
 }
 
 /// The development secret survives restarts (so a restart does not log everyone out) in

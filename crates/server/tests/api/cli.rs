@@ -4,19 +4,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::helpers::{SECRET, TestDb};
-
-fn hexgate(database_url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexgate"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("ENVIRONMENT", "test")
-        .env("SECRET_KEY", SECRET)
-        .env("DATABASE_URL", database_url)
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn");
-    cmd
-}
+use crate::helpers::{SECRET, TestDb, hexgate, start_binary};
 
 #[actix_web::test]
 async fn migrate_up_status_and_down_work() {
@@ -76,47 +64,6 @@ async fn openapi_prints_the_document() {
         doc["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
             .is_object()
     );
-}
-
-/// Starts the real binary on a free port and returns it with the port it printed.
-// The caller owns the child and waits for it.
-#[allow(clippy::zombie_processes)]
-fn start_binary(url: &str, extra: &[(&str, &str)]) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut cmd = hexgate(url);
-    cmd.env("PORT", "0").env("RUST_LOG", "debug,sqlx=debug").env("LOG_FORMAT", "json");
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let mut child =
-        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
-    let (tx, rx) = std::sync::mpsc::channel();
-    for stream in [
-        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-        Box::new(child.stderr.take().expect("stderr")),
-    ] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let mut seen = Vec::new();
-    while std::time::Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
-            if line.contains("hexgate listening")
-                && let Some(port) = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64())
-            {
-                return (child, u16::try_from(port).expect("port"), rx);
-            }
-            seen.push(line);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("hexgate did not start: {seen:#?}");
 }
 
 #[actix_web::test]

@@ -1,5 +1,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::process::Command;
+
 use hexgate_server::config::{Config, Vars};
 use hexgate_server::startup::Application;
 use reqwest::{Client, Method, RequestBuilder, Response};
@@ -18,7 +20,19 @@ pub enum TestDb {
 impl TestDb {
     pub async fn create() -> (Self, String) {
         match std::env::var("HEXGATE_TEST_DATABASE").as_deref() {
-            Ok("postgres") => {
+            Ok("postgres") => Self::create_postgres().await,
+            _ => {
+                let path = std::env::temp_dir().join(format!("hexgate-test-{}.db", uuid::Uuid::new_v4()));
+                let url = format!("sqlite://{}", path.display());
+                (Self::Sqlite(path), url)
+            }
+        }
+    }
+
+    /// A fresh database on the machine's PostgreSQL, whatever HEXGATE_TEST_DATABASE says.
+    pub async fn create_postgres() -> (Self, String) {
+        {
+            {
                 let base = std::env::var("HEXGATE_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
                 let admin_url = format!("{base}/postgres");
@@ -31,11 +45,6 @@ impl TestDb {
                     .expect("create database");
                 admin.close().await.ok();
                 (Self::Postgres { name: name.clone(), admin_url }, format!("{base}/{name}"))
-            }
-            _ => {
-                let path = std::env::temp_dir().join(format!("hexgate-test-{}.db", uuid::Uuid::new_v4()));
-                let url = format!("sqlite://{}", path.display());
-                (Self::Sqlite(path), url)
             }
         }
     }
@@ -251,4 +260,61 @@ pub fn fields(body: &Value) -> Vec<String> {
         .collect();
     fields.sort();
     fields
+}
+
+/// The real binary with a clean environment for `database_url`.
+pub fn hexgate(database_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexgate"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ENVIRONMENT", "test")
+        .env("SECRET_KEY", SECRET)
+        .env("DATABASE_URL", database_url)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Starts the real binary on a free port and returns it with the port it printed.
+// The caller owns the child and waits for it.
+#[allow(clippy::zombie_processes)]
+pub fn start_binary(
+    url: &str,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut cmd = hexgate(url);
+    cmd.env("PORT", "0").env("RUST_LOG", "debug,sqlx=debug").env("LOG_FORMAT", "json");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child =
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().expect("spawn");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().expect("stderr")),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            if line.contains("hexgate listening")
+                && let Some(port) = serde_json::from_str::<Value>(&line).ok().and_then(|v| v["port"].as_u64())
+            {
+                return (child, u16::try_from(port).expect("port"), rx);
+            }
+            seen.push(line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("hexgate did not start: {seen:#?}");
 }

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod conventions;
 mod helpers;
+mod scale;
 mod system;
 mod tokens;
 mod users;

@@ -52,7 +52,7 @@ async fn duplicate_emails_and_usernames_are_409_case_insensitively() {
 #[actix_web::test]
 async fn concurrent_sign_ups_with_one_email_create_exactly_one_user() {
     let app = TestApp::spawn().await;
-    let bodies: Vec<Value> = (0..12)
+    let bodies: Vec<Value> = (0..50)
         .map(|i| json!({"email": "race@example.com", "username": format!("racer{i}"), "password": "Password123"}))
         .collect();
     let attempts = bodies.iter().map(|body| app.post_json("/api/v1/users", None, body));
