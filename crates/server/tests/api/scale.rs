@@ -272,6 +272,13 @@ async fn redis_down_keeps_the_service_answering_and_never_lets_a_revoked_token_i
     }
     assert_eq!(back, 200, "recovers without a restart");
     assert_eq!(app.get("/ready", None).await.status(), 200);
+    // Shared limits resume: the counts are in Redis again.
+    app.get("/api/v1/users/me", Some(&tokens.access)).await;
+    let keys = Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--scan", "--pattern", "*rate:*"])
+        .output()
+        .expect("redis-cli");
+    assert!(!String::from_utf8_lossy(&keys.stdout).trim().is_empty(), "rate-limit keys are back in Redis");
 }
 
 #[actix_web::test]
