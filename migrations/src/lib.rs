@@ -3,13 +3,17 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_users_and_sessions;
+mod m20261124_000002_catalog_orders_preferences;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_users_and_sessions::Migration)]
+        vec![
+            Box::new(m20261124_000001_users_and_sessions::Migration),
+            Box::new(m20261124_000002_catalog_orders_preferences::Migration),
+        ]
     }
 }
 

@@ -99,6 +99,12 @@ impl ResponseError for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
+            ServiceError::Invalid(violations) => Self::validation(
+                violations
+                    .into_iter()
+                    .map(|v| FieldError { field: Some(v.field), message: v.message, code: v.code.to_owned() })
+                    .collect(),
+            ),
             ServiceError::BadRequest(detail) => Self::new(StatusCode::BAD_REQUEST, detail),
             ServiceError::InvalidCredentials => Self::unauthorized("Incorrect username or password"),
             ServiceError::Unauthenticated => Self::unauthorized("Could not validate credentials"),

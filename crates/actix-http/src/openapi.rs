@@ -29,7 +29,9 @@ pub(crate) fn spec() -> Spec {
         tags: vec![
             tag("system", "Liveness and readiness"),
             tag("auth", "Tokens, sessions and passwords"),
-            tag("users", "Accounts and permissions"),
+            tag("users", "Accounts, permissions, preferences"),
+            tag("products", "The catalog"),
+            tag("orders", "Orders"),
         ],
         ..Default::default()
     }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hexgate_ports::{AuthService, RateLimiter, UserService};
+use hexgate_ports::{AuthService, CatalogService, OrderService, ProfileService, RateLimiter, UserService};
 use ipnet::IpNet;
 
 /// A dependency `/ready` asks about.
@@ -19,6 +19,9 @@ pub trait ReadinessCheck: Send + Sync {
 pub struct HttpState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
+    pub catalog: Arc<CatalogService>,
+    pub orders: Arc<OrderService>,
+    pub profiles: Arc<ProfileService>,
     pub limiter: Arc<dyn RateLimiter>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
 }

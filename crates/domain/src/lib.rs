@@ -5,10 +5,14 @@
 pub mod email;
 pub mod error;
 pub mod full_name;
+pub mod money;
+pub mod order;
 pub mod pagination;
 pub mod password;
 pub mod permission;
 pub mod policy;
+pub mod preferences;
+pub mod product;
 pub mod session;
 pub mod user;
 pub mod username;

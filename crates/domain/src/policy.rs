@@ -38,6 +38,18 @@ pub fn user_access(actor: &User, action: UserAction, target: Option<UserId>) -> 
     if allowed { Access::Allowed } else { Access::Forbidden }
 }
 
+/// Products may be written by admins and catalog managers.
+#[must_use]
+pub fn can_manage_catalog(actor: &User) -> bool {
+    actor.permissions.grants(Permission::CatalogManager)
+}
+
+/// Preferences, related data and orders: the owner or an admin.
+#[must_use]
+pub fn owner_or_admin(actor: &User, owner: UserId) -> bool {
+    actor.id == owner || actor.permissions.is_admin()
+}
+
 /// Whether a user counts toward "there is still an admin": active and holding `admin`.
 #[must_use]
 pub fn is_active_admin(user: &User) -> bool {
@@ -125,6 +137,16 @@ mod tests {
         assert_eq!(user_access(&me, UserAction::List, None), Access::Forbidden);
         assert_eq!(user_access(&me, UserAction::BatchCreate, None), Access::Forbidden);
         assert_eq!(user_access(&me, UserAction::SetPermissions, Some(me.id)), Access::Forbidden);
+    }
+
+    #[test]
+    fn catalog_writes_and_owner_only_data_follow_their_grants() {
+        let (a, m, p) = (admin(), manager(), plain());
+        let catalog = user_with(PermissionSet::EMPTY.with(Permission::CatalogManager));
+        assert!(can_manage_catalog(&a) && can_manage_catalog(&catalog));
+        assert!(!can_manage_catalog(&m) && !can_manage_catalog(&p));
+        assert!(owner_or_admin(&p, p.id) && owner_or_admin(&a, p.id));
+        assert!(!owner_or_admin(&m, p.id) && !owner_or_admin(&p, m.id));
     }
 
     #[test]

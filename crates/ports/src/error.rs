@@ -1,4 +1,5 @@
 use hexgate_domain::DomainError;
+use hexgate_domain::order::OrderError;
 use thiserror::Error;
 
 /// Which uniqueness rule a write broke.
@@ -18,6 +19,11 @@ pub enum PortError {
     Conflict(Conflict),
     #[error(transparent)]
     Rule(#[from] DomainError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    /// An order named products that do not exist: the indexes of those lines.
+    #[error("unknown products at lines {0:?}")]
+    UnknownProducts(Vec<usize>),
     /// The backing service cannot be reached now; the caller may retry later.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -25,9 +31,20 @@ pub enum PortError {
     Internal(String),
 }
 
+/// A field a use case found wrong after the request's own checks passed (it needed state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Dotted, with its location: `body.items.2.product_id`.
+    pub field: String,
+    pub message: String,
+    pub code: &'static str,
+}
+
 /// What a use case may answer; the HTTP layer maps each variant to a status in one place.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ServiceError {
+    #[error("Validation error")]
+    Invalid(Vec<FieldViolation>),
     #[error("{0}")]
     BadRequest(String),
     #[error("Incorrect username or password")]
@@ -59,6 +76,20 @@ impl From<PortError> for ServiceError {
             PortError::Rule(DomainError::LastAdmin) => {
                 Self::Conflict("The last active admin cannot be demoted, deactivated or deleted".into())
             }
+            PortError::Order(OrderError::NotPending(status)) => {
+                Self::Conflict(format!("Only a pending order can be cancelled; this one is {status}"))
+            }
+            PortError::Order(other) => Self::BadRequest(other.to_string()),
+            PortError::UnknownProducts(lines) => Self::Invalid(
+                lines
+                    .into_iter()
+                    .map(|i| FieldViolation {
+                        field: format!("body.items.{i}.product_id"),
+                        message: "no such product".into(),
+                        code: "product_unknown",
+                    })
+                    .collect(),
+            ),
             PortError::Unavailable(what) => Self::Unavailable(what),
             PortError::Internal(what) => Self::Internal(what),
         }

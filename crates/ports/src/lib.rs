@@ -2,9 +2,12 @@
 //! implement the use cases over them. Adapters implement the traits; the HTTP layer calls the
 //! services. Every port is object-safe so the binary can pick adapters at run time.
 
+pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod orders;
+pub mod preferences;
 pub mod pubsub;
 pub mod rate_limit;
 pub mod revocation;
@@ -12,17 +15,20 @@ pub mod services;
 pub mod sessions;
 pub mod users;
 
+pub use catalog::ProductRepository;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{
     AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
-pub use error::{Conflict, PortError, ServiceError};
+pub use error::{Conflict, FieldViolation, PortError, ServiceError};
+pub use orders::{OrderFilter, OrderRepository};
+pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AuthPolicy, AuthService, LoginAttempt, NewAccount, Principal, SessionView, SuperuserOutcome, TokenPair,
-    UserChanges, UserService,
+    AuthPolicy, AuthService, CatalogService, LoginAttempt, NewAccount, OrderService, Principal, ProfileService,
+    Related, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

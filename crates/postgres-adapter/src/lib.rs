@@ -2,14 +2,20 @@
 //! path serves PostgreSQL (the reference) and a SQLite file (the zero-set-up default). sea-orm
 //! types never leave this crate: every `DbErr` becomes a `PortError` here.
 
+mod catalog;
 mod connection;
 mod entity;
 mod error;
 mod lock;
+mod orders;
+mod preferences;
 mod sessions;
 mod users;
 
+pub use catalog::SqlProductRepository;
 pub use connection::{DatabaseSettings, connect, ping};
+pub use orders::SqlOrderRepository;
+pub use preferences::SqlPreferencesRepository;
 pub use sea_orm::DatabaseConnection;
 pub use sessions::SqlSessionRepository;
 pub use users::SqlUserRepository;

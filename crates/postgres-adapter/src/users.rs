@@ -62,7 +62,7 @@ fn to_active(user: &User) -> ActiveModel {
 }
 
 /// `LIKE` pattern for a substring, with the wildcards in user input escaped.
-fn contains_pattern(q: &str) -> LikeExpr {
+pub(crate) fn contains_pattern(q: &str) -> LikeExpr {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }

@@ -12,10 +12,13 @@ use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
-    AuthPolicy, AuthService, Clock, NewAccount, PasswordHasher, PubSub, RateLimiter, RevocationList, SuperuserOutcome,
-    SystemClock, UserService,
+    AuthPolicy, AuthService, CatalogService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub,
+    RateLimiter, RevocationList, SuperuserOutcome, SystemClock, UserService,
 };
-use hexgate_postgres_adapter::{DatabaseConnection, DatabaseSettings, SqlSessionRepository, SqlUserRepository};
+use hexgate_postgres_adapter::{
+    DatabaseConnection, DatabaseSettings, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository,
+    SqlSessionRepository, SqlUserRepository,
+};
 use hexgate_redis_adapter::{RedisPubSub, RedisRateLimiter, RedisRevocationList, RedisSettings, RedisStore};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
@@ -194,13 +197,13 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
 
     let users = Arc::new(UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration));
     let auth = Arc::new(AuthService::new(
-        users_repo,
+        users_repo.clone(),
         sessions_repo,
         hasher,
         tokens,
         revocations,
         limiter.clone(),
-        clock,
+        clock.clone(),
         AuthPolicy {
             refresh_ttl: ChronoDuration::days(config.refresh_token_expire_days),
             refresh_reuse_grace: ChronoDuration::seconds(config.refresh_reuse_grace_seconds),
@@ -209,7 +212,16 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         },
     ));
     let readiness: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check)];
-    let state = HttpState { auth, users: users.clone(), limiter, readiness };
+    let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));
+    let catalog = Arc::new(CatalogService::new(Arc::new(SqlProductRepository::new(db.clone())), clock.clone()));
+    let orders = Arc::new(OrderService::new(orders_repo.clone(), clock.clone()));
+    let profiles = Arc::new(ProfileService::new(
+        users_repo.clone(),
+        orders_repo,
+        Arc::new(SqlPreferencesRepository::new(db.clone())),
+        clock.clone(),
+    ));
+    let state = HttpState { auth, users: users.clone(), catalog, orders, profiles, limiter, readiness };
     Ok(Services { state, users, db, pubsub })
 }
 

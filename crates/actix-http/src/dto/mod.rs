@@ -2,11 +2,13 @@
 //! the domain); schemas and examples for the OpenAPI document come from schemars attributes.
 
 mod auth;
+mod commerce;
 mod common;
 mod system;
 mod users;
 
 pub(crate) use auth::*;
+pub(crate) use commerce::*;
 pub(crate) use common::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

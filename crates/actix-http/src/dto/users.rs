@@ -196,10 +196,10 @@ pub struct UserListQuery {
     pub sort: UserSortName,
 }
 
-const fn first_page() -> u64 {
+pub(crate) const fn first_page() -> u64 {
     1
 }
-const fn default_page_size() -> u64 {
+pub(crate) const fn default_page_size() -> u64 {
     20
 }
 

@@ -24,15 +24,26 @@ pub(crate) fn rule<T, E: RuleViolation>(
     move |value, ()| parse(value).map(|_| ()).map_err(|e| garde::Error::new(format!("{}{CODE_SEP}{e}", e.code())))
 }
 
-fn stand_in(attempt: usize) -> Option<Value> {
-    Some(match attempt {
-        0 => Value::String(String::new()),
-        1 => Value::from(0),
-        2 => Value::Bool(false),
-        3 => Value::Array(Vec::new()),
-        4 => Value::Object(Map::new()),
-        _ => return None,
-    })
+/// Values of other JSON types to put in a failing field's place, best guesses first: what the
+/// error says it expected (an enum's first variant), then one value of each JSON type, then
+/// strings some common types accept (a UUID, a timestamp).
+fn stand_ins(message: &str) -> Vec<Value> {
+    let mut candidates = Vec::new();
+    if let Some(expected) = message.split("expected one of ").nth(1).or_else(|| message.split("expected ").nth(1))
+        && let Some(first) = between_backticks(expected)
+    {
+        candidates.push(Value::String(first));
+    }
+    candidates.extend([
+        Value::String(String::new()),
+        Value::from(0),
+        Value::Bool(false),
+        Value::Array(Vec::new()),
+        Value::Object(Map::new()),
+        Value::String("00000000-0000-0000-0000-000000000000".into()),
+        Value::String("1970-01-01T00:00:00Z".into()),
+    ]);
+    candidates
 }
 
 fn between_backticks(message: &str) -> Option<String> {
@@ -111,6 +122,7 @@ where
     let mut errors: Vec<FieldError> = Vec::new();
     let mut stood_in: HashSet<String> = HashSet::new();
     let mut attempts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut stand_in_cache: std::collections::HashMap<String, Vec<Value>> = std::collections::HashMap::new();
     // Each round fixes one field; a body has far fewer fields than this.
     for _ in 0..256 {
         match serde_path_to_error::deserialize::<_, T>(&value) {
@@ -151,7 +163,8 @@ where
                     Fix::Remove => remove(&mut value, &path),
                     Fix::StandIn => {
                         let attempt = attempts.entry(field.clone()).or_insert(0);
-                        let next = stand_in(*attempt);
+                        let candidates = stand_in_cache.entry(field.clone()).or_insert_with(|| stand_ins(&message));
+                        let next = candidates.get(*attempt).cloned();
                         *attempt += 1;
                         stood_in.insert(field);
                         next.is_some_and(|v| replace(&mut value, &path, v))
@@ -291,6 +304,32 @@ mod tests {
     fn a_body_of_the_wrong_shape_is_one_error_at_the_root() {
         let errors = decode_json::<Sample>(json!([1, 2]), "body").expect_err("array");
         assert_eq!(fields(&errors), vec!["body"]);
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    #[garde(allow_unvalidated)]
+    #[allow(dead_code)]
+    struct Typed {
+        id: uuid::Uuid,
+        colour: Colour,
+        #[garde(range(min = 1))]
+        count: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Colour {
+        Red,
+        Blue,
+    }
+
+    #[test]
+    fn bad_uuids_and_enum_values_do_not_hide_the_fields_after_them() {
+        let errors =
+            decode_json::<Typed>(json!({"id": "nope", "colour": "green", "count": 0}), "body").expect_err("invalid");
+        let mut got = fields(&errors);
+        got.sort_unstable();
+        assert_eq!(got, vec!["body.colour", "body.count", "body.id"]);
     }
 
     #[test]

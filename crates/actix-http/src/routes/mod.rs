@@ -1,4 +1,5 @@
 mod auth;
+mod commerce;
 mod system;
 mod users;
 
@@ -29,6 +30,30 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                         .route(patch().to(users::update_user))
                         .route(delete().to(users::delete_user)),
                 )
-                .service(resource("/{id}/permissions").route(put().to(users::set_permissions))),
+                .service(resource("/{id}/permissions").route(put().to(users::set_permissions)))
+                .service(
+                    resource("/{id}/preferences")
+                        .route(get().to(commerce::read_preferences))
+                        .route(put().to(commerce::update_preferences)),
+                )
+                .service(resource("/{id}/related").route(get().to(commerce::read_related))),
+        )
+        .service(
+            scope("/api/v1/products")
+                .service(
+                    resource("").route(get().to(commerce::list_products)).route(post().to(commerce::create_product)),
+                )
+                .service(
+                    resource("/{id}")
+                        .route(get().to(commerce::read_product))
+                        .route(patch().to(commerce::update_product))
+                        .route(delete().to(commerce::delete_product)),
+                ),
+        )
+        .service(
+            scope("/api/v1/orders")
+                .service(resource("").route(get().to(commerce::list_orders)).route(post().to(commerce::create_order)))
+                .service(resource("/{id}").route(get().to(commerce::read_order)))
+                .service(resource("/{id}/cancel").route(post().to(commerce::cancel_order))),
         );
 }

@@ -14,10 +14,20 @@ async fn migrate_up_status_and_down_work() {
     let status = hexgate(&url).args(["migrate", "status"]).output().expect("run");
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
     assert!(text.contains("m20261124_000001_users_and_sessions") && text.contains("Applied"), "{text}");
+    assert!(text.contains("m20261124_000002_catalog_orders_preferences"), "{text}");
     let down = hexgate(&url).args(["migrate", "down"]).output().expect("run");
     assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
-    let status = hexgate(&url).args(["migrate", "status"]).output().expect("run");
-    assert!(String::from_utf8_lossy(&status.stdout).contains("Pending"));
+    let status =
+        String::from_utf8_lossy(&hexgate(&url).args(["migrate", "status"]).output().expect("run").stdout).into_owned();
+    assert_eq!((status.matches("Applied").count(), status.matches("Pending").count()), (1, 1), "{status}");
+    // Every migration back, then forward again: both directions work on this database.
+    let all_down = hexgate(&url).args(["migrate", "down", "--steps", "10"]).output().expect("run");
+    assert!(all_down.status.success(), "{}", String::from_utf8_lossy(&all_down.stderr));
+    let status =
+        String::from_utf8_lossy(&hexgate(&url).args(["migrate", "status"]).output().expect("run").stdout).into_owned();
+    assert!(!status.contains("Applied"), "{status}");
+    let up = hexgate(&url).args(["migrate", "up"]).output().expect("run");
+    assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
 }
 
 #[actix_web::test]

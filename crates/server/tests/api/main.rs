@@ -5,6 +5,7 @@
 
 mod auth;
 mod cli;
+mod commerce;
 mod conventions;
 mod helpers;
 mod scale;

@@ -1,0 +1,317 @@
+//! Products, orders, preferences. Money travels as JSON numbers with at most two decimals; it is
+//! turned into an exact decimal through its shortest decimal text, never used as a float.
+
+use std::str::FromStr;
+
+use apistos::ApiComponent;
+use apistos::schemars::JsonSchema;
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use hexgate_domain::RuleViolation;
+use hexgate_domain::money::{Money, MoneyError, TaxRate, TaxRateError};
+use hexgate_domain::order::{Order, OrderItem};
+use hexgate_domain::preferences::{Language, Preferences, Theme};
+use hexgate_domain::product::{Product, ProductName};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::UserResponse;
+use crate::extract::rule;
+
+/// A JSON number as the exact decimal it was written as (`19.99`, not 19.989999…).
+pub(crate) fn decimal_of(value: f64) -> Option<Decimal> {
+    if value.is_finite() { Decimal::from_str(&value.to_string()).ok() } else { None }
+}
+
+pub(crate) fn money_of(value: f64) -> Result<Money, MoneyError> {
+    decimal_of(value).ok_or(MoneyError::NotANumber).and_then(Money::new)
+}
+
+pub(crate) fn tax_rate_of(value: f64) -> Result<TaxRate, TaxRateError> {
+    decimal_of(value).ok_or(TaxRateError::OutOfRange).and_then(TaxRate::new)
+}
+
+fn number(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+fn check<T, E: RuleViolation>(result: Result<T, E>) -> garde::Result {
+    result.map(|_| ()).map_err(|e| garde::Error::new(format!("{}\u{1f}{e}", e.code())))
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // garde hands rules a reference
+fn price_rule(value: &f64, (): &()) -> garde::Result {
+    check(money_of(*value))
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn tax_rule(value: &f64, (): &()) -> garde::Result {
+    check(tax_rate_of(*value))
+}
+
+fn optional_price(value: &Option<f64>, ctx: &()) -> garde::Result {
+    value.as_ref().map_or(Ok(()), |v| price_rule(v, ctx))
+}
+
+fn optional_tax(value: &Option<f64>, ctx: &()) -> garde::Result {
+    value.as_ref().map_or(Ok(()), |v| tax_rule(v, ctx))
+}
+
+fn optional_name(value: &Option<String>, ctx: &()) -> garde::Result {
+    value.as_ref().map_or(Ok(()), |v| rule(ProductName::parse)(v, ctx))
+}
+
+const fn default_tax_rate() -> f64 {
+    0.1
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"name": "Desk lamp", "price": 19.99, "tax_rate": 0.2}))]
+#[garde(allow_unvalidated)]
+pub struct ProductCreate {
+    #[garde(custom(rule(ProductName::parse)))]
+    #[schemars(length(min = 1, max = 200))]
+    pub name: String,
+    /// ≥ 0, at most two decimals.
+    #[garde(custom(price_rule))]
+    #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
+    pub price: f64,
+    /// 0..=1, default 0.1.
+    #[serde(default = "default_tax_rate")]
+    #[garde(custom(tax_rule))]
+    #[schemars(range(min = 0, max = 1))]
+    pub tax_rate: f64,
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"price": 17.5}))]
+#[serde(deny_unknown_fields)]
+#[garde(allow_unvalidated)]
+pub struct ProductPatch {
+    #[garde(custom(optional_name))]
+    #[schemars(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    #[garde(custom(optional_price))]
+    #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
+    pub price: Option<f64>,
+    #[garde(custom(optional_tax))]
+    #[schemars(range(min = 0, max = 1))]
+    pub tax_rate: Option<f64>,
+}
+
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos", example = serde_json::json!({"id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b", "name": "Desk lamp",
+    "price": 19.99, "tax_rate": 0.2, "price_with_tax": 23.99, "created_at": "2026-01-01T00:00:00Z"}))]
+pub struct ProductResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub price: f64,
+    pub tax_rate: f64,
+    /// price × (1 + tax_rate), rounded half-even to two decimals.
+    pub price_with_tax: f64,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Product> for ProductResponse {
+    fn from(p: Product) -> Self {
+        Self {
+            id: p.id.0,
+            name: p.name.as_str().to_owned(),
+            price: number(p.price.amount()),
+            tax_rate: number(p.tax_rate.rate()),
+            price_with_tax: number(p.price_with_tax()),
+            created_at: p.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos")]
+#[garde(allow_unvalidated)]
+pub struct ProductListQuery {
+    #[serde(default = "super::first_page")]
+    #[garde(range(min = 1, max = 1_000_000))]
+    #[schemars(range(min = 1))]
+    pub page: u64,
+    #[serde(default = "super::default_page_size")]
+    #[garde(range(min = 1, max = 100))]
+    #[schemars(range(min = 1, max = 100))]
+    pub page_size: u64,
+    /// Substring of the name (case-insensitive).
+    #[garde(length(max = 200))]
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct ProductPath {
+    pub id: Uuid,
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos")]
+#[garde(allow_unvalidated)]
+pub struct OrderLineRequest {
+    pub product_id: Uuid,
+    #[garde(range(min = 1, max = 1000))]
+    #[schemars(range(min = 1, max = 1000))]
+    pub quantity: u32,
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"items": [{"product_id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b", "quantity": 2}]}))]
+#[garde(allow_unvalidated)]
+pub struct OrderCreate {
+    /// 1..=50 lines.
+    #[garde(length(min = 1, max = 50), dive)]
+    #[schemars(length(min = 1, max = 50))]
+    pub items: Vec<OrderLineRequest>,
+}
+
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct OrderItemResponse {
+    pub product_id: Uuid,
+    /// The product's name when the order was placed.
+    pub name: String,
+    /// The product's price when the order was placed.
+    pub unit_price: f64,
+    pub quantity: u32,
+}
+
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[schemars(example = serde_json::json!({"id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7c", "user_id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b",
+    "items": [{"product_id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7d", "name": "Desk lamp", "unit_price": 19.99, "quantity": 2}],
+    "total": 39.98, "status": "pending", "created_at": "2026-01-01T00:00:00Z"}))]
+pub struct OrderResponse {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub items: Vec<OrderItemResponse>,
+    /// Σ unit_price × quantity, before tax.
+    pub total: f64,
+    pub status: OrderStatusName,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatusName {
+    Pending,
+    Cancelled,
+}
+
+impl From<Order> for OrderResponse {
+    fn from(o: Order) -> Self {
+        let total = number(o.total());
+        Self {
+            id: o.id.0,
+            user_id: o.user_id.as_uuid(),
+            items: o
+                .items
+                .into_iter()
+                .map(|i: OrderItem| OrderItemResponse {
+                    product_id: i.product_id.0,
+                    name: i.name,
+                    unit_price: number(i.unit_price.amount()),
+                    quantity: i.quantity,
+                })
+                .collect(),
+            total,
+            status: match o.status {
+                hexgate_domain::order::OrderStatus::Pending => OrderStatusName::Pending,
+                hexgate_domain::order::OrderStatus::Cancelled => OrderStatusName::Cancelled,
+            },
+            created_at: o.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos")]
+#[garde(allow_unvalidated)]
+pub struct OrderListQuery {
+    #[serde(default = "super::first_page")]
+    #[garde(range(min = 1, max = 1_000_000))]
+    #[schemars(range(min = 1))]
+    pub page: u64,
+    #[serde(default = "super::default_page_size")]
+    #[garde(range(min = 1, max = 100))]
+    #[schemars(range(min = 1, max = 100))]
+    pub page_size: u64,
+    /// Admins only: one user's orders.
+    pub user_id: Option<Uuid>,
+    /// Orders created at or after (RFC 3339); must be before `end_date` when both are given.
+    pub start_date: Option<DateTime<Utc>>,
+    /// Orders created before (RFC 3339).
+    pub end_date: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct OrderPath {
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+#[serde(rename_all = "snake_case")]
+pub enum ThemeName {
+    Light,
+    Dark,
+    System,
+}
+
+/// A user's preferences (all three fields; PUT replaces them).
+#[derive(Serialize, Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"theme": "dark", "language": "en", "notifications_enabled": true}))]
+#[serde(deny_unknown_fields)]
+#[garde(allow_unvalidated)]
+pub struct PreferencesBody {
+    pub theme: ThemeName,
+    /// A language tag such as `en` or `pt-BR`.
+    #[garde(custom(rule(Language::parse)))]
+    #[schemars(length(min = 2, max = 35), extend("pattern" = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"))]
+    pub language: String,
+    pub notifications_enabled: bool,
+}
+
+impl PreferencesBody {
+    pub(crate) fn into_domain(self) -> Option<Preferences> {
+        Some(Preferences {
+            theme: match self.theme {
+                ThemeName::Light => Theme::Light,
+                ThemeName::Dark => Theme::Dark,
+                ThemeName::System => Theme::System,
+            },
+            language: Language::parse(&self.language).ok()?,
+            notifications_enabled: self.notifications_enabled,
+        })
+    }
+}
+
+impl From<Preferences> for PreferencesBody {
+    fn from(p: Preferences) -> Self {
+        Self {
+            theme: match p.theme {
+                Theme::Light => ThemeName::Light,
+                Theme::Dark => ThemeName::Dark,
+                Theme::System => ThemeName::System,
+            },
+            language: p.language.as_str().to_owned(),
+            notifications_enabled: p.notifications_enabled,
+        }
+    }
+}
+
+/// A user with their newest orders (at most 100) and their preferences (`null` when never set).
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos")]
+pub struct RelatedResponse {
+    pub user: UserResponse,
+    pub orders: Vec<OrderResponse>,
+    pub preferences: Option<PreferencesBody>,
+}

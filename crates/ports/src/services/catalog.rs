@@ -1,0 +1,73 @@
+use std::sync::Arc;
+
+use hexgate_domain::money::{Money, TaxRate};
+use hexgate_domain::policy::can_manage_catalog;
+use hexgate_domain::product::{Product, ProductId, ProductName, ProductUpdate};
+use hexgate_domain::{Page, PageRequest, User};
+
+use crate::{Clock, PortError, ProductRepository, ServiceError};
+
+pub struct CatalogService {
+    products: Arc<dyn ProductRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+fn not_found(err: PortError) -> ServiceError {
+    match err {
+        PortError::NotFound => ServiceError::NotFound("Product not found"),
+        other => other.into(),
+    }
+}
+
+fn require(actor: &User) -> Result<(), ServiceError> {
+    if can_manage_catalog(actor) { Ok(()) } else { Err(ServiceError::Forbidden) }
+}
+
+impl CatalogService {
+    #[must_use]
+    pub fn new(products: Arc<dyn ProductRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { products, clock }
+    }
+
+    /// # Errors
+    /// Store errors only.
+    pub async fn list(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, ServiceError> {
+        Ok(self.products.list(q, page).await?)
+    }
+
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get(&self, id: ProductId) -> Result<Product, ServiceError> {
+        self.products.get(id).await?.ok_or(ServiceError::NotFound("Product not found"))
+    }
+
+    /// # Errors
+    /// `Forbidden` without the catalog grant.
+    pub async fn create(
+        &self,
+        actor: &User,
+        name: ProductName,
+        price: Money,
+        tax_rate: TaxRate,
+    ) -> Result<Product, ServiceError> {
+        require(actor)?;
+        let now = self.clock.now();
+        let product = Product { id: ProductId::new(), name, price, tax_rate, created_at: now, updated_at: now };
+        self.products.insert(&product).await?;
+        Ok(product)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn update(&self, actor: &User, id: ProductId, update: ProductUpdate) -> Result<Product, ServiceError> {
+        require(actor)?;
+        self.products.update(id, &update, self.clock.now()).await.map_err(not_found)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn delete(&self, actor: &User, id: ProductId) -> Result<(), ServiceError> {
+        require(actor)?;
+        self.products.delete(id).await.map_err(not_found)
+    }
+}

@@ -1,0 +1,66 @@
+use std::sync::Arc;
+
+use hexgate_domain::order::{DateRange, Order, OrderId, OrderLine, check_lines};
+use hexgate_domain::policy::owner_or_admin;
+use hexgate_domain::{Page, PageRequest, User, UserId};
+
+use crate::{Clock, OrderFilter, OrderRepository, ServiceError};
+
+pub struct OrderService {
+    orders: Arc<dyn OrderRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+const NOT_FOUND: ServiceError = ServiceError::NotFound("Order not found");
+
+impl OrderService {
+    #[must_use]
+    pub fn new(orders: Arc<dyn OrderRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { orders, clock }
+    }
+
+    /// # Errors
+    /// `BadRequest` for a malformed order; `Invalid` naming lines with unknown products.
+    pub async fn place(&self, actor: &User, lines: &[OrderLine]) -> Result<Order, ServiceError> {
+        check_lines(lines).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        Ok(self.orders.place(OrderId::new(), actor.id, lines, self.clock.now()).await?)
+    }
+
+    /// A user sees their own orders; an admin sees all, or one user's with `user`.
+    ///
+    /// # Errors
+    /// `Forbidden` when a non-admin asks for someone else's orders.
+    pub async fn list(
+        &self,
+        actor: &User,
+        user: Option<UserId>,
+        created: DateRange,
+        page: PageRequest,
+    ) -> Result<Page<Order>, ServiceError> {
+        let user = if actor.permissions.is_admin() {
+            user
+        } else {
+            match user {
+                Some(other) if other != actor.id => return Err(ServiceError::Forbidden),
+                _ => Some(actor.id),
+            }
+        };
+        Ok(self.orders.list(&OrderFilter { user, created }, page).await?)
+    }
+
+    /// # Errors
+    /// `NotFound` for a missing order and for someone else's (which does not reveal it exists).
+    pub async fn get(&self, actor: &User, id: OrderId) -> Result<Order, ServiceError> {
+        match self.orders.get(id).await? {
+            Some(order) if owner_or_admin(actor, order.user_id) => Ok(order),
+            _ => Err(NOT_FOUND),
+        }
+    }
+
+    /// # Errors
+    /// `NotFound` as for `get`; `Conflict` unless the order is pending.
+    pub async fn cancel(&self, actor: &User, id: OrderId) -> Result<Order, ServiceError> {
+        self.get(actor, id).await?;
+        Ok(self.orders.cancel(id).await?)
+    }
+}
