@@ -1,6 +1,6 @@
-//! Products, orders and preferences. Money is stored in exact integer minor units (cents) and
-//! tax rates in ten-thousandths: SQLite has no exact decimal type, and a binary float never
-//! holds a price.
+//! Products, orders and preferences. Money is exact: `NUMERIC` on PostgreSQL; on SQLite, which has
+//! no exact decimal type (its `NUMERIC` affinity turns 19.99 into a binary float), the decimal's
+//! text in a `TEXT` column.
 
 use sea_orm_migration::prelude::*;
 
@@ -18,8 +18,8 @@ enum Products {
     Table,
     Id,
     Name,
-    PriceCents,
-    TaxRateBp,
+    Price,
+    TaxRate,
     CreatedAt,
     UpdatedAt,
 }
@@ -30,7 +30,7 @@ enum Orders {
     Id,
     UserId,
     Status,
-    TotalCents,
+    Total,
     CreatedAt,
 }
 
@@ -42,7 +42,7 @@ enum OrderItems {
     Position,
     ProductId,
     Name,
-    UnitPriceCents,
+    UnitPrice,
     Quantity,
 }
 
@@ -56,24 +56,36 @@ enum UserPreferences {
     UpdatedAt,
 }
 
+/// An exact decimal column: `NUMERIC(precision, scale)` on PostgreSQL, `TEXT` on SQLite.
+fn decimal(manager: &SchemaManager, column: impl IntoIden, precision: u32, scale: u32) -> ColumnDef {
+    let mut def = ColumnDef::new(column);
+    if manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Sqlite {
+        def.text();
+    } else {
+        def.decimal_len(precision, scale);
+    }
+    def.not_null();
+    def
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .create_table(
-                Table::create()
-                    .table(Products::Table)
-                    .col(ColumnDef::new(Products::Id).uuid().not_null().primary_key())
-                    .col(ColumnDef::new(Products::Name).string_len(200).not_null())
-                    .col(ColumnDef::new(Products::PriceCents).big_integer().not_null())
-                    .col(ColumnDef::new(Products::TaxRateBp).integer().not_null())
-                    .col(ColumnDef::new(Products::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Products::UpdatedAt).timestamp_with_time_zone().not_null())
-                    .check(Expr::col(Products::PriceCents).gte(0))
-                    .check(Expr::col(Products::TaxRateBp).between(0, 10_000))
-                    .to_owned(),
-            )
-            .await?;
+        let postgres = manager.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Postgres;
+        let mut products = Table::create();
+        products
+            .table(Products::Table)
+            .col(ColumnDef::new(Products::Id).uuid().not_null().primary_key())
+            .col(ColumnDef::new(Products::Name).string_len(200).not_null())
+            .col(decimal(manager, Products::Price, 12, 2))
+            .col(decimal(manager, Products::TaxRate, 5, 4))
+            .col(ColumnDef::new(Products::CreatedAt).timestamp_with_time_zone().not_null())
+            .col(ColumnDef::new(Products::UpdatedAt).timestamp_with_time_zone().not_null());
+        if postgres {
+            // Numeric checks need numbers; on SQLite the domain's Money and TaxRate are the guard.
+            products.check(Expr::col(Products::Price).gte(0)).check(Expr::col(Products::TaxRate).between(0, 1));
+        }
+        manager.create_table(products.to_owned()).await?;
         manager
             .create_index(
                 Index::create()
@@ -91,7 +103,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Orders::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(Orders::UserId).uuid().not_null())
                     .col(ColumnDef::new(Orders::Status).string_len(16).not_null())
-                    .col(ColumnDef::new(Orders::TotalCents).big_integer().not_null())
+                    .col(decimal(manager, Orders::Total, 14, 2))
                     .col(ColumnDef::new(Orders::CreatedAt).timestamp_with_time_zone().not_null())
                     .foreign_key(
                         ForeignKey::create()
@@ -130,7 +142,7 @@ impl MigrationTrait for Migration {
                     // No foreign key: an order keeps its copy when the product is deleted.
                     .col(ColumnDef::new(OrderItems::ProductId).uuid().not_null())
                     .col(ColumnDef::new(OrderItems::Name).string_len(200).not_null())
-                    .col(ColumnDef::new(OrderItems::UnitPriceCents).big_integer().not_null())
+                    .col(decimal(manager, OrderItems::UnitPrice, 12, 2))
                     .col(ColumnDef::new(OrderItems::Quantity).integer().not_null())
                     .foreign_key(
                         ForeignKey::create()

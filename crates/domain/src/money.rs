@@ -3,7 +3,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 use thiserror::Error;
 
@@ -68,18 +67,6 @@ impl Money {
         self.0
     }
 
-    /// In minor units (cents): exact, since an amount has at most two decimals.
-    #[must_use]
-    pub fn cents(self) -> i64 {
-        (self.0 * Decimal::ONE_HUNDRED).to_i64().unwrap_or(i64::MAX)
-    }
-
-    /// # Errors
-    /// As [`Money::new`].
-    pub fn from_cents(cents: i64) -> Result<Self, MoneyError> {
-        Self::new(Decimal::new(cents, 2))
-    }
-
     /// `self × quantity`, exact.
     #[must_use]
     pub fn times(self, quantity: u32) -> Decimal {
@@ -137,18 +124,6 @@ impl TaxRate {
     pub fn rate(self) -> Decimal {
         self.0
     }
-
-    /// In ten-thousandths (0.0825 → 825): exact, since a rate has at most four decimals.
-    #[must_use]
-    pub fn ten_thousandths(self) -> i32 {
-        (self.0 * Decimal::from(10_000)).to_i32().unwrap_or(0)
-    }
-
-    /// # Errors
-    /// As [`TaxRate::new`].
-    pub fn from_ten_thousandths(value: i32) -> Result<Self, TaxRateError> {
-        Self::new(Decimal::new(i64::from(value), 4))
-    }
 }
 
 /// `price × (1 + tax_rate)`, rounded half-even (banker's rounding) to cents.
@@ -200,20 +175,6 @@ mod tests {
         assert_eq!(Money::parse("1.50").expect("ok").to_string(), "1.50");
         // Trailing zeros beyond two decimals are still two decimals.
         assert!(Money::parse("1.500").is_ok());
-    }
-
-    #[test]
-    fn minor_units_round_trip_exactly() {
-        for text in ["0", "0.01", "19.99", "1.5", "9999999999.99"] {
-            let money = Money::parse(text).expect("money");
-            assert_eq!(Money::from_cents(money.cents()).expect("back"), money, "{text}");
-        }
-        assert_eq!(Money::parse("19.99").expect("m").cents(), 1999);
-        for text in ["0", "0.1", "0.0825", "1"] {
-            let rate = TaxRate::new(d(text)).expect("rate");
-            assert_eq!(TaxRate::from_ten_thousandths(rate.ten_thousandths()).expect("back"), rate, "{text}");
-        }
-        assert_eq!(TaxRate::new(d("0.0825")).expect("r").ten_thousandths(), 825);
     }
 
     #[test]

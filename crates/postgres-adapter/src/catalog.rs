@@ -10,6 +10,7 @@ use sea_orm::{
     QuerySelect, Set, TransactionTrait,
 };
 
+use crate::decimal::DbDecimal;
 use crate::entity::products::{ActiveModel, Column, Entity, Model};
 use crate::error::port_error;
 use crate::users::contains_pattern;
@@ -31,8 +32,8 @@ pub(crate) fn to_domain(m: Model) -> Result<Product, PortError> {
     Ok(Product {
         id: ProductId(m.id),
         name: ProductName::parse(&m.name).map_err(|_| corrupt("name"))?,
-        price: Money::from_cents(m.price_cents).map_err(|_| corrupt("price"))?,
-        tax_rate: TaxRate::from_ten_thousandths(m.tax_rate_bp).map_err(|_| corrupt("tax rate"))?,
+        price: Money::new(m.price.0).map_err(|_| corrupt("price"))?,
+        tax_rate: TaxRate::new(m.tax_rate.0).map_err(|_| corrupt("tax rate"))?,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -42,8 +43,8 @@ fn to_active(p: &Product) -> ActiveModel {
     ActiveModel {
         id: Set(p.id.0),
         name: Set(p.name.as_str().to_owned()),
-        price_cents: Set(p.price.cents()),
-        tax_rate_bp: Set(p.tax_rate.ten_thousandths()),
+        price: Set(DbDecimal(p.price.amount())),
+        tax_rate: Set(DbDecimal(p.tax_rate.rate())),
         created_at: Set(p.created_at),
         updated_at: Set(p.updated_at),
     }

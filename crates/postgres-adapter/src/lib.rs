@@ -4,6 +4,7 @@
 
 mod catalog;
 mod connection;
+mod decimal;
 mod entity;
 mod error;
 mod lock;

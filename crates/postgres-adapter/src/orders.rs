@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::decimal::DbDecimal;
 use crate::entity::{order_items, orders, products};
 use crate::error::port_error;
 use crate::lock::{become_writer, for_update};
@@ -40,7 +41,7 @@ fn to_domain(m: orders::Model, items: Vec<order_items::Model>) -> Result<Order, 
             Ok(OrderItem {
                 product_id: ProductId(i.product_id),
                 name: i.name,
-                unit_price: Money::from_cents(i.unit_price_cents).map_err(|_| corrupt(m.id, "price"))?,
+                unit_price: Money::new(i.unit_price.0).map_err(|_| corrupt(m.id, "price"))?,
                 quantity: u32::try_from(i.quantity).map_err(|_| corrupt(m.id, "quantity"))?,
             })
         })
@@ -91,10 +92,6 @@ fn filtered(filter: &OrderFilter) -> Select<orders::Entity> {
     query
 }
 
-fn cents(total: rust_decimal::Decimal) -> i64 {
-    rust_decimal::prelude::ToPrimitive::to_i64(&(total * rust_decimal::Decimal::ONE_HUNDRED)).unwrap_or(i64::MAX)
-}
-
 #[async_trait]
 impl OrderRepository for SqlOrderRepository {
     async fn place(
@@ -125,7 +122,7 @@ impl OrderRepository for SqlOrderRepository {
             items.push(OrderItem {
                 product_id: line.product_id,
                 name: product.name.clone(),
-                unit_price: Money::from_cents(product.price_cents).map_err(|_| corrupt(id.0, "product price"))?,
+                unit_price: Money::new(product.price.0).map_err(|_| corrupt(id.0, "product price"))?,
                 quantity: line.quantity,
             });
         }
@@ -134,7 +131,7 @@ impl OrderRepository for SqlOrderRepository {
             id: Set(id.0),
             user_id: Set(user.as_uuid()),
             status: Set(order.status.as_str().to_owned()),
-            total_cents: Set(cents(order.total())),
+            total: Set(DbDecimal(order.total())),
             created_at: Set(now),
         })
         .exec_without_returning(&txn)
@@ -147,7 +144,7 @@ impl OrderRepository for SqlOrderRepository {
                 position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 product_id: Set(item.product_id.0),
                 name: Set(item.name.clone()),
-                unit_price_cents: Set(item.unit_price.cents()),
+                unit_price: Set(DbDecimal(item.unit_price.amount())),
                 quantity: Set(i32::try_from(item.quantity).unwrap_or(i32::MAX)),
             }
         }))

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::decimal::DbDecimal;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "order_items")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub position: i32,
     pub product_id: Uuid,
     pub name: String,
-    pub unit_price_cents: i64,
+    pub unit_price: DbDecimal,
     pub quantity: i32,
 }
 

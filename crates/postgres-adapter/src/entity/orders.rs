@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::decimal::DbDecimal;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "orders")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub user_id: Uuid,
     pub status: String,
-    pub total_cents: i64,
+    pub total: DbDecimal,
     pub created_at: DateTimeUtc,
 }
 
