@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_users_and_sessions;
 mod m20261124_000002_catalog_orders_preferences;
+mod m20261124_000003_jobs;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_users_and_sessions::Migration),
             Box::new(m20261124_000002_catalog_orders_preferences::Migration),
+            Box::new(m20261124_000003_jobs::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 pub mod email;
 pub mod error;
 pub mod full_name;
+pub mod job;
 pub mod money;
 pub mod order;
 pub mod pagination;

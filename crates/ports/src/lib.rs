@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod jobs;
 pub mod orders;
 pub mod preferences;
 pub mod pubsub;
@@ -21,6 +22,7 @@ pub use crypto::{
     AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
 pub use error::{Conflict, FieldViolation, PortError, ServiceError};
+pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob};
 pub use orders::{OrderFilter, OrderRepository};
 pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};

@@ -7,6 +7,7 @@ mod connection;
 mod decimal;
 mod entity;
 mod error;
+mod jobs;
 mod lock;
 mod orders;
 mod preferences;
@@ -15,6 +16,7 @@ mod users;
 
 pub use catalog::SqlProductRepository;
 pub use connection::{DatabaseSettings, connect, ping};
+pub use jobs::{SqlJobQueue, enqueue_in};
 pub use orders::SqlOrderRepository;
 pub use preferences::SqlPreferencesRepository;
 pub use sea_orm::DatabaseConnection;

@@ -1,7 +1,7 @@
 //! The SQL repositories against both databases they serve: a temporary SQLite file and the
 //! machine's real PostgreSQL, each test in a fresh database dropped afterwards.
 
-use std::future::Future;
+mod support;
 
 use chrono::{Duration, Utc};
 use hexgate_domain::session::Session;
@@ -9,50 +9,9 @@ use hexgate_domain::{
     Email, FullName, NewUser, PageRequest, PasswordHash, Permission, PermissionSet, SessionId, User, UserFilter,
     UserId, UserSort, UserUpdate, Username,
 };
-use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{Conflict, PortError, RefreshOutcome, SessionRepository, TokenHash, UserRepository};
-use hexgate_postgres_adapter::{
-    DatabaseConnection, DatabaseSettings, SqlSessionRepository, SqlUserRepository, connect,
-};
-use sea_orm::ConnectionTrait;
-
-const PG_BASE: &str = "postgres://postgres@127.0.0.1:5432";
-
-async fn open(url: &str) -> DatabaseConnection {
-    let settings = DatabaseSettings {
-        url: url.to_owned(),
-        max_connections: 5,
-        acquire_timeout: std::time::Duration::from_secs(5),
-        statement_timeout: Some(std::time::Duration::from_secs(30)),
-    };
-    let db = connect(&settings).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
-    db
-}
-
-/// Runs `test` once on SQLite and once on PostgreSQL.
-async fn on_both<F, Fut>(test: F)
-where
-    F: Fn(DatabaseConnection) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let path = std::env::temp_dir().join(format!("hexgate-repo-{}.db", uuid::Uuid::new_v4()));
-    test(open(&format!("sqlite://{}", path.display())).await).await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-
-    let admin_url = std::env::var("HEXGATE_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_BASE.to_owned());
-    let admin = sea_orm::Database::connect(format!("{admin_url}/postgres")).await.unwrap_or_else(|e| {
-        panic!("PostgreSQL is not reachable at {admin_url} ({e}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
-    });
-    let name = format!("hexgate_repo_{}", uuid::Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    let db = open(&format!("{admin_url}/{name}")).await;
-    test(db.clone()).await;
-    db.close().await.ok();
-    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop database");
-}
+use hexgate_postgres_adapter::{SqlSessionRepository, SqlUserRepository};
+use support::on_both;
 
 fn user(name: &str, permissions: PermissionSet) -> User {
     NewUser {
