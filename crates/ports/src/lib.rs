@@ -7,6 +7,7 @@ pub mod clock;
 pub mod crypto;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod orders;
 pub mod preferences;
 pub mod pubsub;
@@ -23,6 +24,7 @@ pub use crypto::{
 };
 pub use error::{Conflict, FieldViolation, PortError, ServiceError};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob};
+pub use mail::{Mail, Mailer};
 pub use orders::{OrderFilter, OrderRepository};
 pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};
