@@ -26,6 +26,7 @@ struct State {
     users: HashMap<UserId, User>,
     sessions: HashMap<SessionId, (Session, Option<DateTime<Utc>>)>,
     tokens: HashMap<String, TokenRow>,
+    jobs: Vec<hexgate_ports::NewJob>,
 }
 
 impl State {
@@ -61,6 +62,12 @@ impl InMemoryStore {
         Self::default()
     }
 
+    /// The jobs queued with changes so far (this store keeps them; it does not run them).
+    #[must_use]
+    pub fn queued_jobs(&self) -> Vec<hexgate_ports::NewJob> {
+        self.lock().jobs.clone()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -83,6 +90,21 @@ impl UserRepository for InMemoryStore {
             return Err(PortError::Conflict(conflict));
         }
         state.users.insert(user.id, user.clone());
+        Ok(())
+    }
+
+    async fn insert_with_jobs(
+        &self,
+        user: &User,
+        jobs: &[hexgate_ports::NewJob],
+        _: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let mut state = self.lock();
+        if let Some(conflict) = state.conflict(user) {
+            return Err(PortError::Conflict(conflict));
+        }
+        state.users.insert(user.id, user.clone());
+        state.jobs.extend_from_slice(jobs);
         Ok(())
     }
 

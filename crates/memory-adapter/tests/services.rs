@@ -33,6 +33,7 @@ struct World {
     auth: AuthService,
     users: UserService,
     clock: Arc<ManualClock>,
+    store: Arc<InMemoryStore>,
 }
 
 fn world_with(open_registration: bool, max_failures: u64) -> World {
@@ -64,8 +65,8 @@ fn world_with(open_registration: bool, max_failures: u64) -> World {
             login_failure_window: StdDuration::from_secs(900),
         },
     );
-    let users = UserService::new(store, hasher, clock.clone(), open_registration);
-    World { auth, users, clock }
+    let users = UserService::new(store.clone(), hasher, clock.clone(), open_registration);
+    World { auth, users, clock, store }
 }
 
 fn world() -> World {
@@ -117,6 +118,15 @@ async fn sign_up_never_grants_permissions_and_duplicates_conflict() {
         w.users.register(None, same_name).await.unwrap_err(),
         ServiceError::Conflict("Username already taken".into())
     );
+}
+
+#[tokio::test]
+async fn sign_up_queues_a_welcome_mail_with_the_user_and_a_refused_one_queues_nothing() {
+    let w = world();
+    let user = w.users.register(None, account("mailme")).await.expect("register");
+    assert!(w.users.register(None, account("mailme")).await.is_err());
+    let jobs = w.store.queued_jobs();
+    assert_eq!(jobs, vec![hexgate_ports::welcome_job(user.id)]);
 }
 
 #[tokio::test]

@@ -31,8 +31,9 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AuthPolicy, AuthService, CatalogService, LoginAttempt, NewAccount, OrderService, Principal, ProfileService,
-    Related, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService,
+    AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LoginAttempt, NewAccount, OrderService, Principal,
+    ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService, WELCOME_MAIL,
+    WelcomeMailJob, welcome_job, welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

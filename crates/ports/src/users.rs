@@ -16,6 +16,10 @@ use crate::PortError;
 pub trait UserRepository: Send + Sync {
     async fn insert(&self, user: &User) -> Result<(), PortError>;
 
+    /// Inserts the user and queues `jobs` in the same transaction: the jobs exist exactly when
+    /// the user does.
+    async fn insert_with_jobs(&self, user: &User, jobs: &[crate::NewJob], now: DateTime<Utc>) -> Result<(), PortError>;
+
     /// Inserts all or none, in one transaction.
     async fn insert_many(&self, users: &[User]) -> Result<(), PortError>;
 

@@ -107,6 +107,20 @@ impl UserRepository for SqlUserRepository {
         Ok(())
     }
 
+    async fn insert_with_jobs(
+        &self,
+        user: &User,
+        jobs: &[hexgate_ports::NewJob],
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        let txn = self.db.begin().await.map_err(port_error)?;
+        Entity::insert(to_active(user)).exec_without_returning(&txn).await.map_err(port_error)?;
+        for job in jobs {
+            crate::jobs::enqueue_in(&txn, job, now).await?;
+        }
+        txn.commit().await.map_err(port_error)
+    }
+
     async fn insert_many(&self, users: &[User]) -> Result<(), PortError> {
         if users.is_empty() {
             return Ok(());

@@ -64,6 +64,14 @@ pub struct Config {
     pub first_superuser_email: Option<String>,
     pub first_superuser_username: String,
     pub first_superuser_password: Option<SecretString>,
+    /// Unset: mails are written as `.eml` files to `mail_outbox_dir`.
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub mail_outbox_dir: String,
+    /// Where links in mails point.
+    pub public_base_url: String,
+    pub job_workers: usize,
+    pub job_poll_interval_ms: u64,
     pub log_format: LogFormat,
     pub web_workers: usize,
     pub shutdown_timeout_secs: u64,
@@ -270,11 +278,32 @@ impl Config {
             return Err(ConfigError { var: "FIRST_SUPERUSER_USERNAME", reason: e.to_string() });
         }
 
+        let smtp_url = vars.raw("SMTP_URL").map(|v| v.trim().to_owned());
+        if let Some(url) = &smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            return Err(ConfigError { var: "SMTP_URL", reason: "expected smtp://… or smtps://…".into() });
+        }
+        let mail_from = vars.raw("MAIL_FROM").unwrap_or("hexgate <no-reply@localhost>").trim().to_owned();
+        if !mail_from.contains('@') {
+            return Err(ConfigError {
+                var: "MAIL_FROM",
+                reason: "expected an address such as hexgate <no-reply@example.com>".into(),
+            });
+        }
+        let port: u16 = vars.parse("PORT", 8000)?;
+        let host = vars.raw("HOST").unwrap_or("127.0.0.1").trim().to_owned();
+        let public_base_url = vars
+            .raw("PUBLIC_BASE_URL")
+            .map_or_else(|| format!("http://{host}:{port}"), |v| v.trim().trim_end_matches('/').to_owned());
+        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+            return Err(ConfigError { var: "PUBLIC_BASE_URL", reason: "expected http://… or https://…".into() });
+        }
         let default_workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Ok(Self {
             environment,
-            host: vars.raw("HOST").unwrap_or("127.0.0.1").trim().to_owned(),
-            port: vars.parse("PORT", 8000)?,
+            host,
+            port,
             database_url,
             database_pool_size: vars.positive("DATABASE_POOL_SIZE", 10)?,
             database_acquire_timeout_secs: vars.positive("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?,
@@ -303,6 +332,12 @@ impl Config {
             first_superuser_email,
             first_superuser_username,
             first_superuser_password,
+            smtp_url,
+            mail_from,
+            mail_outbox_dir: vars.raw("MAIL_OUTBOX_DIR").unwrap_or("./data/outbox").trim().to_owned(),
+            public_base_url,
+            job_workers: vars.parse("JOB_WORKERS", 2)?,
+            job_poll_interval_ms: vars.positive("JOB_POLL_INTERVAL_MS", 500)?,
             log_format,
             web_workers: vars.positive("WEB_WORKERS", default_workers)?,
             shutdown_timeout_secs: vars.parse("SHUTDOWN_TIMEOUT_SECONDS", 30)?,

@@ -41,6 +41,8 @@ pub enum StartupError {
 
 /// Everything wired, ready to serve.
 pub struct Services {
+    /// Runs queued jobs (welcome mails, …) for the worker pool.
+    pub jobs: Arc<hexgate_ports::JobRunner>,
     pub state: HttpState,
     pub users: Arc<UserService>,
     pub db: DatabaseConnection,
@@ -222,7 +224,40 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         clock.clone(),
     ));
     let state = HttpState { auth, users: users.clone(), catalog, orders, profiles, limiter, readiness };
-    Ok(Services { state, users, db, pubsub })
+    let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.smtp_url {
+        Some(url) => Arc::new(
+            hexgate_mail_adapter::SmtpMailer::new(&hexgate_mail_adapter::SmtpSettings {
+                url: url.clone(),
+                from: config.mail_from.clone(),
+                timeout: Duration::from_secs(10),
+            })
+            .map_err(|e| StartupError::Config(e.to_string()))?,
+        ),
+        None => {
+            info!(outbox = %config.mail_outbox_dir, "mails go to the outbox folder (SMTP_URL is not set)");
+            Arc::new(
+                hexgate_mail_adapter::OutboxMailer::new(&config.mail_outbox_dir, &config.mail_from)
+                    .map_err(|e| StartupError::Config(e.to_string()))?,
+            )
+        }
+    };
+    let jobs = Arc::new(
+        hexgate_ports::JobRunner::new(
+            Arc::new(hexgate_postgres_adapter::SqlJobQueue::new(db.clone())),
+            clock.clone(),
+            hexgate_domain::job::RetryPolicy::default(),
+            Duration::from_secs(60),
+        )
+        .with(
+            hexgate_ports::WELCOME_MAIL,
+            Arc::new(hexgate_ports::WelcomeMailJob {
+                users: users_repo.clone(),
+                mailer,
+                base_url: config.public_base_url.clone(),
+            }),
+        ),
+    );
+    Ok(Services { jobs, state, users, db, pubsub })
 }
 
 /// Creates (or, with `promote`, grants admin to) the superuser named by `email`.
@@ -265,6 +300,7 @@ pub struct Application {
     pub port: u16,
     pub server: HttpServerHandle,
     pub services: Services,
+    workers: crate::workers::WorkerPool,
 }
 
 impl Application {
@@ -282,8 +318,13 @@ impl Application {
         let listener = TcpListener::bind((config.host.as_str(), config.port))?;
         let port = listener.local_addr()?.port();
         let server = hexgate_actix_http::serve(listener, services.state.clone(), http_settings(config))?;
+        let workers = crate::workers::WorkerPool::start(
+            services.jobs.clone(),
+            config.job_workers,
+            Duration::from_millis(config.job_poll_interval_ms),
+        );
         info!(host = %config.host, port, "hexgate listening");
-        Ok(Self { port, server, services })
+        Ok(Self { port, server, services, workers })
     }
 
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server.
@@ -292,6 +333,8 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.server.await?;
+        // In-flight requests are done; let the workers finish their current job, then close.
+        self.workers.shutdown().await;
         self.services.db.close().await.ok();
         info!("hexgate stopped");
         Ok(())

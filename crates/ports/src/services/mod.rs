@@ -1,11 +1,15 @@
 mod auth;
 mod catalog;
+mod jobs;
+mod mails;
 mod orders;
 mod profile;
 mod users;
 
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
+pub use jobs::{JobHandler, JobRunner};
+pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
 pub use profile::{ProfileService, RELATED_ORDERS, Related};
 pub use users::{NewAccount, SuperuserOutcome, UserChanges, UserService};

@@ -102,7 +102,7 @@ impl UserService {
             require(actor, UserAction::CreateWhenClosed, None)?;
         }
         let user = self.build(account, PermissionSet::EMPTY).await?;
-        self.users.insert(&user).await?;
+        self.users.insert_with_jobs(&user, &[crate::welcome_job(user.id)], self.clock.now()).await?;
         info!(user_id = %user.id, "user registered");
         Ok(user)
     }

@@ -81,6 +81,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub base: String,
+    /// Where this app's mails land (the outbox adapter).
+    pub outbox: std::path::PathBuf,
     pub client: Client,
     pub database_url: String,
     handle: actix_web::dev::ServerHandle,
@@ -135,13 +137,17 @@ impl TestApp {
             hexgate_server::telemetry::init(hexgate_server::config::LogFormat::Pretty);
         }
         let (db, database_url) = TestDb::create().await;
-        let config = Config::from_vars(&test_vars(&database_url, overrides)).expect("test config");
+        let outbox = std::env::temp_dir().join(format!("hexgate-outbox-{}", uuid::Uuid::new_v4().simple()));
+        let outbox_str = outbox.display().to_string();
+        let mut all: Vec<(&str, &str)> = vec![("MAIL_OUTBOX_DIR", &outbox_str), ("JOB_POLL_INTERVAL_MS", "50")];
+        all.extend_from_slice(overrides);
+        let config = Config::from_vars(&test_vars(&database_url, &all)).expect("test config");
         let app = Application::build(&config).await.expect("application starts");
         let base = format!("http://127.0.0.1:{}", app.port);
         let handle = app.server.handle.clone();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base, client, database_url, handle, _db: db }
+        Self { base, outbox, client, database_url, handle, _db: db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -212,10 +218,32 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The mails in the outbox so far, as text.
+    pub fn mails(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.outbox) else { return Vec::new() };
+        dir.filter_map(Result::ok).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect()
+    }
+
+    /// Waits (up to 10 s) for a mail to `to` with `subject`, and returns it.
+    pub async fn wait_for_mail(&self, to: &str, subject: &str) -> String {
+        for _ in 0..200 {
+            if let Some(mail) =
+                self.mails().into_iter().find(|m| m.contains(&format!("To: {to}")) && m.contains(subject))
+            {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail to {to} with subject {subject:?}; outbox has {:?}", self.mails().len());
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // The stop command is sent at once; the workers finish on their own threads.
         drop(self.handle.stop(false));
+        let _ = std::fs::remove_dir_all(&self.outbox);
     }
 }
 

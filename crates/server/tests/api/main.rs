@@ -8,6 +8,7 @@ mod cli;
 mod commerce;
 mod conventions;
 mod helpers;
+mod mail;
 mod scale;
 mod system;
 mod tokens;

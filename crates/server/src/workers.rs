@@ -1,0 +1,55 @@
+//! The job workers of this instance: a few tasks that claim due jobs until told to stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hexgate_ports::JobRunner;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+pub struct WorkerPool {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+async fn work(runner: Arc<JobRunner>, name: String, poll: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match runner.run_one(&name).await {
+            // More may be due: go again at once.
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => warn!(worker = %name, %error, "job queue unavailable"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+impl WorkerPool {
+    /// Starts `count` workers named after this process so leases say who holds a job.
+    #[must_use]
+    pub fn start(runner: Arc<JobRunner>, count: usize, poll: Duration) -> Self {
+        let (stop, rx) = watch::channel(false);
+        let instance = uuid::Uuid::now_v7().simple().to_string();
+        let tasks = (0..count)
+            .map(|i| tokio::spawn(work(runner.clone(), format!("{}-{i}", &instance[..12]), poll, rx.clone())))
+            .collect();
+        info!(workers = count, "job workers started");
+        Self { stop, tasks }
+    }
+
+    /// Asks every worker to stop after its current job and waits for them.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        info!("job workers stopped");
+    }
+}
