@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::decimal::DbDecimal;
 use crate::entity::products::{ActiveModel, Column, Entity, Model};
 use crate::error::port_error;
+use crate::lock::become_writer;
 use crate::users::contains_pattern;
 
 #[derive(Clone)]
@@ -82,6 +83,7 @@ impl ProductRepository for SqlProductRepository {
 
     async fn update(&self, id: ProductId, update: &ProductUpdate, now: DateTime<Utc>) -> Result<Product, PortError> {
         let txn = self.db.begin().await.map_err(port_error)?;
+        become_writer(&txn).await.map_err(port_error)?;
         let model = Entity::find_by_id(id.0).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
         let after = update.apply(&to_domain(model)?, now);
         let mut active = to_active(&after).into_active_model();

@@ -55,6 +55,13 @@ pub async fn enqueue_in(conn: &impl ConnectionTrait, job: &NewJob, now: DateTime
     Ok(JobId(id))
 }
 
+/// Queued and due, or running with an expired lease.
+fn due(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(Condition::all().add(Column::Status.eq(JobStatus::Queued.as_str())).add(Column::RunAt.lte(now)))
+        .add(Condition::all().add(Column::Status.eq(JobStatus::Running.as_str())).add(Column::LockedUntil.lt(now)))
+}
+
 fn held_by(id: JobId, worker: &str) -> Condition {
     Condition::all()
         .add(Column::Id.eq(id.0))
@@ -70,12 +77,14 @@ impl JobQueue for SqlJobQueue {
 
     async fn claim(&self, worker: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ClaimedJob>, PortError> {
         let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        // Idle workers poll often: look first without taking any lock, so an empty queue costs a
+        // read, never a write.
+        if Entity::find().filter(due(now)).one(&self.db).await.map_err(port_error)?.is_none() {
+            return Ok(None);
+        }
         let txn = self.db.begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
-        let due = Condition::any()
-            .add(Condition::all().add(Column::Status.eq(JobStatus::Queued.as_str())).add(Column::RunAt.lte(now)))
-            .add(Condition::all().add(Column::Status.eq(JobStatus::Running.as_str())).add(Column::LockedUntil.lt(now)));
-        let mut select = Entity::find().filter(due).order_by_asc(Column::RunAt).order_by_asc(Column::Id).limit(1);
+        let mut select = Entity::find().filter(due(now)).order_by_asc(Column::RunAt).order_by_asc(Column::Id).limit(1);
         if txn.get_database_backend() == DbBackend::Postgres {
             // Workers on every instance skip each other's rows instead of queueing behind them.
             select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);

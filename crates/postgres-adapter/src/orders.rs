@@ -102,6 +102,7 @@ impl OrderRepository for SqlOrderRepository {
         now: DateTime<Utc>,
     ) -> Result<Order, PortError> {
         let txn = self.db.begin().await.map_err(port_error)?;
+        become_writer(&txn).await.map_err(port_error)?;
         let wanted: Vec<Uuid> = lines.iter().map(|l| l.product_id.0).collect();
         let found: HashMap<Uuid, products::Model> = products::Entity::find()
             .filter(products::Column::Id.is_in(wanted))

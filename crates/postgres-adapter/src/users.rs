@@ -210,6 +210,7 @@ impl UserRepository for SqlUserRepository {
             (txn, before)
         } else {
             let txn = self.db.begin().await.map_err(port_error)?;
+            become_writer(&txn).await.map_err(port_error)?;
             let model =
                 Entity::find_by_id(id.as_uuid()).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
             (txn, to_domain(model)?)
