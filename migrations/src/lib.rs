@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261124_000001_users_and_sessions;
 mod m20261124_000002_catalog_orders_preferences;
 mod m20261124_000003_jobs;
+mod m20261124_000004_account_tokens;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_users_and_sessions::Migration),
             Box::new(m20261124_000002_catalog_orders_preferences::Migration),
             Box::new(m20261124_000003_jobs::Migration),
+            Box::new(m20261124_000004_account_tokens::Migration),
         ]
     }
 }

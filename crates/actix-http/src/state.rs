@@ -1,7 +1,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hexgate_ports::{AuthService, CatalogService, OrderService, ProfileService, RateLimiter, UserService};
+use hexgate_ports::{
+    AccountService, AuthService, CatalogService, OrderService, ProfileService, RateLimiter, UserService,
+};
 use ipnet::IpNet;
 
 /// A dependency `/ready` asks about.
@@ -18,6 +20,7 @@ pub trait ReadinessCheck: Send + Sync {
 #[derive(Clone)]
 pub struct HttpState {
     pub auth: Arc<AuthService>,
+    pub account: Arc<AccountService>,
     pub users: Arc<UserService>,
     pub catalog: Arc<CatalogService>,
     pub orders: Arc<OrderService>,

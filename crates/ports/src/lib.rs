@@ -2,6 +2,7 @@
 //! implement the use cases over them. Adapters implement the traits; the HTTP layer calls the
 //! services. Every port is object-safe so the binary can pick adapters at run time.
 
+pub mod account_tokens;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
@@ -17,6 +18,7 @@ pub mod services;
 pub mod sessions;
 pub mod users;
 
+pub use account_tokens::{AccountTokenRepository, TokenPurpose};
 pub use catalog::ProductRepository;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{
@@ -31,8 +33,9 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LoginAttempt, NewAccount, OrderService, Principal,
-    ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService, WELCOME_MAIL,
+    AccountService, AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LoginAttempt, NewAccount,
+    OrderService, PASSWORD_RESET_MAIL, PasswordResetMailJob, Principal, ProfileService, Related, SessionView,
+    SuperuserOutcome, TokenPair, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL,
     WelcomeMailJob, welcome_job, welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};

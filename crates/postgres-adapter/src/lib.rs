@@ -2,6 +2,7 @@
 //! path serves PostgreSQL (the reference) and a SQLite file (the zero-set-up default). sea-orm
 //! types never leave this crate: every `DbErr` becomes a `PortError` here.
 
+mod account_tokens;
 mod catalog;
 mod connection;
 mod decimal;
@@ -14,6 +15,7 @@ mod preferences;
 mod sessions;
 mod users;
 
+pub use account_tokens::SqlAccountTokenRepository;
 pub use catalog::SqlProductRepository;
 pub use connection::{DatabaseSettings, connect, ping};
 pub use jobs::{SqlJobQueue, enqueue_in};

@@ -198,11 +198,21 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let users = Arc::new(UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration));
+    let account_tokens: Arc<dyn hexgate_ports::AccountTokenRepository> =
+        Arc::new(hexgate_postgres_adapter::SqlAccountTokenRepository::new(db.clone()));
+    let job_queue: Arc<dyn hexgate_ports::JobQueue> = Arc::new(hexgate_postgres_adapter::SqlJobQueue::new(db.clone()));
+    let account = Arc::new(hexgate_ports::AccountService {
+        jobs: job_queue.clone(),
+        tokens: account_tokens.clone(),
+        issuer: tokens.clone(),
+        hasher: hasher.clone(),
+        clock: clock.clone(),
+    });
     let auth = Arc::new(AuthService::new(
         users_repo.clone(),
         sessions_repo,
         hasher,
-        tokens,
+        tokens.clone(),
         revocations,
         limiter.clone(),
         clock.clone(),
@@ -223,7 +233,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         Arc::new(SqlPreferencesRepository::new(db.clone())),
         clock.clone(),
     ));
-    let state = HttpState { auth, users: users.clone(), catalog, orders, profiles, limiter, readiness };
+    let state = HttpState { auth, account, users: users.clone(), catalog, orders, profiles, limiter, readiness };
     let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.smtp_url {
         Some(url) => Arc::new(
             hexgate_mail_adapter::SmtpMailer::new(&hexgate_mail_adapter::SmtpSettings {
@@ -243,7 +253,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     };
     let jobs = Arc::new(
         hexgate_ports::JobRunner::new(
-            Arc::new(hexgate_postgres_adapter::SqlJobQueue::new(db.clone())),
+            job_queue,
             clock.clone(),
             hexgate_domain::job::RetryPolicy::default(),
             Duration::from_secs(60),
@@ -252,7 +262,29 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             hexgate_ports::WELCOME_MAIL,
             Arc::new(hexgate_ports::WelcomeMailJob {
                 users: users_repo.clone(),
+                mailer: mailer.clone(),
+                base_url: config.public_base_url.clone(),
+            }),
+        )
+        .with(
+            hexgate_ports::PASSWORD_RESET_MAIL,
+            Arc::new(hexgate_ports::PasswordResetMailJob {
+                users: users_repo.clone(),
+                tokens: account_tokens.clone(),
+                issuer: tokens.clone(),
+                mailer: mailer.clone(),
+                clock: clock.clone(),
+                base_url: config.public_base_url.clone(),
+            }),
+        )
+        .with(
+            hexgate_ports::VERIFICATION_MAIL,
+            Arc::new(hexgate_ports::VerificationMailJob {
+                users: users_repo.clone(),
+                tokens: account_tokens,
+                issuer: tokens,
                 mailer,
+                clock: clock.clone(),
                 base_url: config.public_base_url.clone(),
             }),
         ),

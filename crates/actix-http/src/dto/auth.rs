@@ -121,3 +121,40 @@ impl From<SessionView> for SessionResponse {
 pub struct SessionPath {
     pub id: Uuid,
 }
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"email": "ada@example.com"}))]
+#[garde(allow_unvalidated)]
+pub struct ForgotPassword {
+    #[garde(custom(rule(hexgate_domain::Email::parse)))]
+    #[schemars(email, length(max = 254))]
+    pub email: String,
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"token": "q3J1…", "new_password": "Difference2"}))]
+#[garde(allow_unvalidated)]
+pub struct ResetPassword {
+    #[garde(custom(non_empty))]
+    #[schemars(length(min = 1, max = 512))]
+    pub token: String,
+    #[garde(custom(rule(Password::parse)))]
+    #[schemars(extend("pattern" = Password::PATTERN, "format" = "password", "writeOnly" = true), length(min = 8, max = 128))]
+    pub new_password: String,
+}
+
+#[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
+#[schemars(crate = "apistos", example = serde_json::json!({"token": "q3J1…"}))]
+#[garde(allow_unvalidated)]
+pub struct VerifyEmail {
+    #[garde(custom(non_empty))]
+    #[schemars(length(min = 1, max = 512))]
+    pub token: String,
+}
+
+/// A request taken in; its effect (a mail) follows in the background.
+#[derive(Serialize, JsonSchema, ApiComponent)]
+#[schemars(crate = "apistos", example = serde_json::json!({"detail": "If the address is registered, a reset link is on its way"}))]
+pub struct Accepted {
+    pub detail: &'static str,
+}

@@ -1,12 +1,15 @@
 use actix_web::HttpRequest;
 use actix_web::web::{Data, Json, Path};
-use apistos::actix::NoContent;
+use apistos::actix::{AcceptedJson, NoContent};
 use apistos::api_operation;
 use hexgate_domain::{Password, SessionId};
 use hexgate_ports::LoginAttempt;
 
 use crate::client_ip::ClientIp;
-use crate::dto::{LogoutRequest, PasswordChange, RefreshRequest, SessionPath, SessionResponse, TokenResponse};
+use crate::dto::{
+    Accepted, ForgotPassword, LogoutRequest, PasswordChange, RefreshRequest, ResetPassword, SessionPath,
+    SessionResponse, TokenResponse, VerifyEmail,
+};
 use crate::extract::{CurrentUser, OptionalJson, TokenForm, ValidJson};
 use crate::{ApiError, HttpState};
 
@@ -116,6 +119,7 @@ pub(crate) async fn change_password(
     let new = Password::parse(&body.new_password)
         .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
     state.auth.change_password(&user.0, &current, &new).await?;
+    state.account.password_changed(user.0.user.id).await?;
     Ok(NoContent)
 }
 
@@ -158,4 +162,95 @@ pub(crate) async fn revoke_session(
 ) -> Result<NoContent, ApiError> {
     state.auth.revoke_session(&user.0, SessionId::from_uuid(path.id)).await?;
     Ok(NoContent)
+}
+
+/// Ask for a password-reset link
+///
+/// Always 202, whether or not the address is registered, after the same work: a background job
+/// mails a single-use link (valid one hour) if there is an active account.
+#[api_operation(
+    operation_id = "forgot_password",
+    tag = "auth",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn forgot_password(
+    state: Data<HttpState>,
+    body: ValidJson<ForgotPassword>,
+) -> Result<AcceptedJson<Accepted>, ApiError> {
+    let email = hexgate_domain::Email::parse(&body.0.email)
+        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
+    state.account.forgot_password(&email).await?;
+    Ok(AcceptedJson(Accepted { detail: "If the address is registered, a reset link is on its way" }))
+}
+
+/// Set a new password with a mailed token
+///
+/// The token is single-use; every session of the user is revoked. A bad, used or expired token is 400.
+#[api_operation(
+    operation_id = "reset_password",
+    tag = "auth",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn reset_password(
+    state: Data<HttpState>,
+    body: ValidJson<ResetPassword>,
+) -> Result<NoContent, ApiError> {
+    let body = body.0;
+    let password = Password::parse(&body.new_password)
+        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
+    state.account.reset_password(&body.token, &password).await?;
+    Ok(NoContent)
+}
+
+/// Ask for an e-mail verification link
+///
+/// A background job mails a single-use link (valid a day).
+#[api_operation(
+    operation_id = "request_verification",
+    tag = "auth",
+    error_code = 400,
+    error_code = 401,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn request_verification(
+    state: Data<HttpState>,
+    user: CurrentUser,
+) -> Result<AcceptedJson<Accepted>, ApiError> {
+    state.account.request_verification(&user.0.user).await?;
+    Ok(AcceptedJson(Accepted { detail: "A verification link is on its way" }))
+}
+
+/// Verify an e-mail address with a mailed token
+///
+/// Answers the user, now `is_verified: true`. A bad, used or expired token is 400.
+#[api_operation(
+    operation_id = "verify_email",
+    tag = "auth",
+    error_code = 400,
+    error_code = 413,
+    error_code = 415,
+    error_code = 422,
+    error_code = 429,
+    error_code = 500,
+    error_code = 503
+)]
+pub(crate) async fn verify_email(
+    state: Data<HttpState>,
+    body: ValidJson<VerifyEmail>,
+) -> Result<Json<crate::dto::UserResponse>, ApiError> {
+    Ok(Json(state.account.verify_email(&body.0.token).await?.into()))
 }

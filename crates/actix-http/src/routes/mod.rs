@@ -17,7 +17,11 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/logout").route(post().to(auth::logout)))
                 .service(resource("/password").route(post().to(auth::change_password)))
                 .service(resource("/sessions").route(get().to(auth::list_sessions)))
-                .service(resource("/sessions/{id}").route(delete().to(auth::revoke_session))),
+                .service(resource("/sessions/{id}").route(delete().to(auth::revoke_session)))
+                .service(resource("/forgot-password").route(post().to(auth::forgot_password)))
+                .service(resource("/reset-password").route(post().to(auth::reset_password)))
+                .service(resource("/verify/request").route(post().to(auth::request_verification)))
+                .service(resource("/verify").route(post().to(auth::verify_email))),
         )
         .service(
             scope("/api/v1/users")

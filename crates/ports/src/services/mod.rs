@@ -1,3 +1,4 @@
+mod account;
 mod auth;
 mod catalog;
 mod jobs;
@@ -6,6 +7,7 @@ mod orders;
 mod profile;
 mod users;
 
+pub use account::{AccountService, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob};
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
 pub use jobs::{JobHandler, JobRunner};

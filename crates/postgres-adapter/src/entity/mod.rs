@@ -1,3 +1,4 @@
+pub(crate) mod account_tokens;
 pub(crate) mod jobs;
 pub(crate) mod order_items;
 pub(crate) mod orders;

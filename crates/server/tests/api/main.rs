@@ -3,6 +3,7 @@
 //! fresh PostgreSQL database that is dropped afterwards. With `HEXGATE_TEST_REDIS=1` the app also
 //! uses the real Redis, under a key prefix of each test's own.
 
+mod account;
 mod auth;
 mod cli;
 mod commerce;

@@ -339,3 +339,47 @@ async fn postgres_down_is_503_not_500_and_the_service_recovers_with_nothing_lost
     assert!(seen.contains(&503) && seen.contains(&200), "the traffic saw the outage and the recovery");
     assert!(seen.iter().all(|s| *s == 200 || *s == 503), "only 200s and 503s: {seen:?}");
 }
+
+#[actix_web::test]
+async fn two_instances_share_the_job_queue_and_each_job_runs_once() {
+    let (_db, url) = TestDb::create_postgres().await;
+    let outbox = std::env::temp_dir().join(format!("hexgate-shared-outbox-{}", uuid::Uuid::new_v4().simple()));
+    let outbox_str = outbox.display().to_string();
+    let extra = [("MAIL_OUTBOX_DIR", outbox_str.as_str()), ("JOB_WORKERS", "3"), ("JOB_POLL_INTERVAL_MS", "20")];
+    let ((mut a, port_a, _), (mut b, _, _)) = std::thread::scope(|s| {
+        let a = s.spawn(|| start_binary(&url, &extra));
+        let b = s.spawn(|| start_binary(&url, &extra));
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    let client = reqwest::Client::new();
+    for i in 0..12 {
+        let body =
+            json!({"email": format!("q{i}@example.com"), "username": format!("queued{i}"), "password": "Password123"});
+        let res =
+            client.post(format!("http://127.0.0.1:{port_a}/api/v1/users")).json(&body).send().await.expect("send");
+        assert_eq!(res.status(), 201);
+    }
+    let count = || std::fs::read_dir(&outbox).map(|d| d.count()).unwrap_or(0);
+    for _ in 0..200 {
+        if count() >= 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut recipients: Vec<String> = std::fs::read_dir(&outbox)
+        .expect("outbox")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|m| m.lines().find(|l| l.starts_with("To: ")).map(str::to_owned))
+        .collect();
+    recipients.sort();
+    let before = recipients.len();
+    recipients.dedup();
+    assert_eq!((before, recipients.len()), (12, 12), "every welcome mail once, none twice");
+    for child in [&mut a, &mut b] {
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&outbox);
+}

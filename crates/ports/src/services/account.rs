@@ -1,0 +1,175 @@
+//! Password reset and e-mail verification. The mails are sent by jobs, and the tokens are made by
+//! those jobs when they run, so a token exists only once its mail is on its way.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Duration;
+use hexgate_domain::{Email, Password, User, UserId};
+use secrecy::ExposeSecret;
+
+use super::jobs::JobHandler;
+use crate::{
+    AccountTokenRepository, Clock, JobQueue, Mail, Mailer, NewJob, PasswordHasher, ServiceError, TokenIssuer,
+    TokenPurpose, UserRepository,
+};
+
+pub const PASSWORD_RESET_MAIL: &str = "password_reset_mail";
+pub const VERIFICATION_MAIL: &str = "verification_mail";
+/// A reset link works for an hour.
+pub const RESET_TOKEN_TTL: Duration = Duration::hours(1);
+/// A verification link works for a day.
+pub const VERIFY_TOKEN_TTL: Duration = Duration::hours(24);
+
+pub struct AccountService {
+    pub jobs: Arc<dyn JobQueue>,
+    pub tokens: Arc<dyn AccountTokenRepository>,
+    pub issuer: Arc<dyn TokenIssuer>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub clock: Arc<dyn Clock>,
+}
+
+const BAD_TOKEN: &str = "Invalid or expired token";
+
+impl AccountService {
+    /// Always the same work whatever the address: one job is queued carrying the address, and the
+    /// job (later, off the request) decides whether there is anyone to mail. The answer and its
+    /// timing therefore say nothing about whether the address is registered.
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub async fn forgot_password(&self, email: &Email) -> Result<(), ServiceError> {
+        let job = NewJob { kind: PASSWORD_RESET_MAIL.to_owned(), payload: email.to_string(), max_attempts: 5 };
+        self.jobs.enqueue(&job, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `BadRequest` for an unknown, used or expired token.
+    pub async fn reset_password(&self, token: &str, new_password: &Password) -> Result<(), ServiceError> {
+        let hash = self.hasher.hash(new_password).await?;
+        match self.tokens.reset_password(&self.issuer.hash_refresh(token), &hash, self.clock.now()).await? {
+            Some(user) => {
+                tracing::info!(user_id = %user, "password reset; every session revoked");
+                Ok(())
+            }
+            None => Err(ServiceError::BadRequest(BAD_TOKEN.into())),
+        }
+    }
+
+    /// A password changed another way (the password endpoint): reset links sent before are dead.
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub async fn password_changed(&self, user: UserId) -> Result<(), ServiceError> {
+        Ok(self.tokens.invalidate(user, TokenPurpose::PasswordReset, self.clock.now()).await?)
+    }
+
+    /// # Errors
+    /// Store errors only.
+    pub async fn request_verification(&self, user: &User) -> Result<(), ServiceError> {
+        let job = NewJob { kind: VERIFICATION_MAIL.to_owned(), payload: user.id.to_string(), max_attempts: 5 };
+        self.jobs.enqueue(&job, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `BadRequest` for an unknown, used or expired token.
+    pub async fn verify_email(&self, token: &str) -> Result<User, ServiceError> {
+        self.tokens
+            .verify_email(&self.issuer.hash_refresh(token), self.clock.now())
+            .await?
+            .ok_or_else(|| ServiceError::BadRequest(BAD_TOKEN.into()))
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn link_mail(to: &User, subject: &str, intro: &str, action: &str, link: &str, expiry: &str) -> Mail {
+    Mail {
+        to: to.email.to_string(),
+        subject: subject.to_owned(),
+        text: format!("Hello {},\n\n{intro}\n\n{action}: {link}\n\nThe link works for {expiry}, once.\n", to.username),
+        html: format!(
+            "<p>Hello {},</p><p>{}</p><p><a href=\"{}\">{}</a></p><p>The link works for {}, once.</p>",
+            escape(to.username.as_str()),
+            escape(intro),
+            escape(link),
+            escape(action),
+            escape(expiry)
+        ),
+    }
+}
+
+/// Makes a reset token for the account with the address in the payload, if there is an active
+/// one, and mails the link.
+pub struct PasswordResetMailJob {
+    pub users: Arc<dyn UserRepository>,
+    pub tokens: Arc<dyn AccountTokenRepository>,
+    pub issuer: Arc<dyn TokenIssuer>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub base_url: String,
+}
+
+#[async_trait]
+impl JobHandler for PasswordResetMailJob {
+    async fn run(&self, payload: &str) -> Result<(), String> {
+        let Some(user) = self.users.find_by_login(payload).await.map_err(|e| e.to_string())? else { return Ok(()) };
+        if !user.is_active {
+            return Ok(());
+        }
+        let secret = self.issuer.new_refresh_secret();
+        let now = self.clock.now();
+        self.tokens
+            .issue(user.id, TokenPurpose::PasswordReset, &secret.hash, now + RESET_TOKEN_TTL, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let link = format!("{}/reset-password?token={}", self.base_url, secret.token.expose_secret());
+        let mail = link_mail(
+            &user,
+            "Reset your hexgate password",
+            "Someone (hopefully you) asked to reset your password.",
+            "Choose a new password",
+            &link,
+            "one hour",
+        );
+        self.mailer.send(&mail).await.map_err(|e| e.to_string())
+    }
+}
+
+/// Makes a verification token for the user in the payload and mails the link.
+pub struct VerificationMailJob {
+    pub users: Arc<dyn UserRepository>,
+    pub tokens: Arc<dyn AccountTokenRepository>,
+    pub issuer: Arc<dyn TokenIssuer>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub base_url: String,
+}
+
+#[async_trait]
+impl JobHandler for VerificationMailJob {
+    async fn run(&self, payload: &str) -> Result<(), String> {
+        let id: UserId = payload.parse().map_err(|e| format!("bad payload: {e}"))?;
+        let Some(user) = self.users.get(id).await.map_err(|e| e.to_string())? else { return Ok(()) };
+        let secret = self.issuer.new_refresh_secret();
+        let now = self.clock.now();
+        self.tokens
+            .issue(user.id, TokenPurpose::EmailVerification, &secret.hash, now + VERIFY_TOKEN_TTL, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let link = format!("{}/verify?token={}", self.base_url, secret.token.expose_secret());
+        let mail = link_mail(
+            &user,
+            "Confirm your e-mail address",
+            "Please confirm this address for your hexgate account.",
+            "Confirm my address",
+            &link,
+            "a day",
+        );
+        self.mailer.send(&mail).await.map_err(|e| e.to_string())
+    }
+}
