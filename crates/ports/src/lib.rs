@@ -33,10 +33,10 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AccountService, AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LoginAttempt, NewAccount,
-    OrderService, PASSWORD_RESET_MAIL, PasswordResetMailJob, Principal, ProfileService, Related, SessionView,
-    SuperuserOutcome, TokenPair, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL,
-    WelcomeMailJob, welcome_job, welcome_mail,
+    AccountService, AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LinkMailer, LoginAttempt,
+    NewAccount, OrderService, PASSWORD_RESET_MAIL, PasswordResetMailJob, Principal, ProfileService, Related,
+    SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
+    WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

@@ -251,6 +251,14 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             )
         }
     };
+    let links = Arc::new(hexgate_ports::LinkMailer {
+        users: users_repo.clone(),
+        tokens: account_tokens,
+        issuer: tokens,
+        mailer: mailer.clone(),
+        clock: clock.clone(),
+        base_url: config.public_base_url.clone(),
+    });
     let jobs = Arc::new(
         hexgate_ports::JobRunner::new(
             job_queue,
@@ -262,32 +270,12 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             hexgate_ports::WELCOME_MAIL,
             Arc::new(hexgate_ports::WelcomeMailJob {
                 users: users_repo.clone(),
-                mailer: mailer.clone(),
-                base_url: config.public_base_url.clone(),
-            }),
-        )
-        .with(
-            hexgate_ports::PASSWORD_RESET_MAIL,
-            Arc::new(hexgate_ports::PasswordResetMailJob {
-                users: users_repo.clone(),
-                tokens: account_tokens.clone(),
-                issuer: tokens.clone(),
-                mailer: mailer.clone(),
-                clock: clock.clone(),
-                base_url: config.public_base_url.clone(),
-            }),
-        )
-        .with(
-            hexgate_ports::VERIFICATION_MAIL,
-            Arc::new(hexgate_ports::VerificationMailJob {
-                users: users_repo.clone(),
-                tokens: account_tokens,
-                issuer: tokens,
                 mailer,
-                clock: clock.clone(),
                 base_url: config.public_base_url.clone(),
             }),
-        ),
+        )
+        .with(hexgate_ports::PASSWORD_RESET_MAIL, Arc::new(hexgate_ports::PasswordResetMailJob(links.clone())))
+        .with(hexgate_ports::VERIFICATION_MAIL, Arc::new(hexgate_ports::VerificationMailJob(links))),
     );
     Ok(Services { jobs, state, users, db, pubsub })
 }

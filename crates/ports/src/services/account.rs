@@ -9,6 +9,7 @@ use hexgate_domain::{Email, Password, User, UserId};
 use secrecy::ExposeSecret;
 
 use super::jobs::JobHandler;
+use super::mails::escape;
 use crate::{
     AccountTokenRepository, Clock, JobQueue, Mail, Mailer, NewJob, PasswordHasher, ServiceError, TokenIssuer,
     TokenPurpose, UserRepository,
@@ -83,10 +84,6 @@ impl AccountService {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 fn link_mail(to: &User, subject: &str, intro: &str, action: &str, link: &str, expiry: &str) -> Mail {
     Mail {
         to: to.email.to_string(),
@@ -103,9 +100,39 @@ fn link_mail(to: &User, subject: &str, intro: &str, action: &str, link: &str, ex
     }
 }
 
-/// Makes a reset token for the account with the address in the payload, if there is an active
-/// one, and mails the link.
-pub struct PasswordResetMailJob {
+/// What a mailed single-use link is for, and how its mail reads.
+struct LinkKind {
+    purpose: TokenPurpose,
+    ttl: Duration,
+    path: &'static str,
+    subject: &'static str,
+    intro: &'static str,
+    action: &'static str,
+    expiry: &'static str,
+}
+
+const RESET_LINK: LinkKind = LinkKind {
+    purpose: TokenPurpose::PasswordReset,
+    ttl: RESET_TOKEN_TTL,
+    path: "reset-password",
+    subject: "Reset your hexgate password",
+    intro: "Someone (hopefully you) asked to reset your password.",
+    action: "Choose a new password",
+    expiry: "one hour",
+};
+
+const VERIFY_LINK: LinkKind = LinkKind {
+    purpose: TokenPurpose::EmailVerification,
+    ttl: VERIFY_TOKEN_TTL,
+    path: "verify",
+    subject: "Confirm your e-mail address",
+    intro: "Please confirm this address for your hexgate account.",
+    action: "Confirm my address",
+    expiry: "a day",
+};
+
+/// What the token-mailing jobs need.
+pub struct LinkMailer {
     pub users: Arc<dyn UserRepository>,
     pub tokens: Arc<dyn AccountTokenRepository>,
     pub issuer: Arc<dyn TokenIssuer>,
@@ -114,62 +141,41 @@ pub struct PasswordResetMailJob {
     pub base_url: String,
 }
 
-#[async_trait]
-impl JobHandler for PasswordResetMailJob {
-    async fn run(&self, payload: &str) -> Result<(), String> {
-        let Some(user) = self.users.find_by_login(payload).await.map_err(|e| e.to_string())? else { return Ok(()) };
-        if !user.is_active {
-            return Ok(());
-        }
+impl LinkMailer {
+    /// Mints a token of `kind` for `user` (stored hashed) and mails its link.
+    async fn send(&self, user: &User, kind: &LinkKind) -> Result<(), String> {
         let secret = self.issuer.new_refresh_secret();
         let now = self.clock.now();
-        self.tokens
-            .issue(user.id, TokenPurpose::PasswordReset, &secret.hash, now + RESET_TOKEN_TTL, now)
-            .await
-            .map_err(|e| e.to_string())?;
-        let link = format!("{}/reset-password?token={}", self.base_url, secret.token.expose_secret());
-        let mail = link_mail(
-            &user,
-            "Reset your hexgate password",
-            "Someone (hopefully you) asked to reset your password.",
-            "Choose a new password",
-            &link,
-            "one hour",
-        );
+        self.tokens.issue(user.id, kind.purpose, &secret.hash, now + kind.ttl, now).await.map_err(|e| e.to_string())?;
+        let link = format!("{}/{}?token={}", self.base_url, kind.path, secret.token.expose_secret());
+        let mail = link_mail(user, kind.subject, kind.intro, kind.action, &link, kind.expiry);
         self.mailer.send(&mail).await.map_err(|e| e.to_string())
     }
 }
 
-/// Makes a verification token for the user in the payload and mails the link.
-pub struct VerificationMailJob {
-    pub users: Arc<dyn UserRepository>,
-    pub tokens: Arc<dyn AccountTokenRepository>,
-    pub issuer: Arc<dyn TokenIssuer>,
-    pub mailer: Arc<dyn Mailer>,
-    pub clock: Arc<dyn Clock>,
-    pub base_url: String,
+/// Mails a reset link to the active account with the address in the payload, if there is one.
+pub struct PasswordResetMailJob(pub Arc<LinkMailer>);
+
+#[async_trait]
+impl JobHandler for PasswordResetMailJob {
+    async fn run(&self, payload: &str) -> Result<(), String> {
+        match self.0.users.find_by_login(payload).await.map_err(|e| e.to_string())? {
+            Some(user) if user.is_active => self.0.send(&user, &RESET_LINK).await,
+            _ => Ok(()),
+        }
+    }
 }
+
+/// Mails a verification link to the user in the payload.
+pub struct VerificationMailJob(pub Arc<LinkMailer>);
 
 #[async_trait]
 impl JobHandler for VerificationMailJob {
     async fn run(&self, payload: &str) -> Result<(), String> {
         let id: UserId = payload.parse().map_err(|e| format!("bad payload: {e}"))?;
-        let Some(user) = self.users.get(id).await.map_err(|e| e.to_string())? else { return Ok(()) };
-        let secret = self.issuer.new_refresh_secret();
-        let now = self.clock.now();
-        self.tokens
-            .issue(user.id, TokenPurpose::EmailVerification, &secret.hash, now + VERIFY_TOKEN_TTL, now)
-            .await
-            .map_err(|e| e.to_string())?;
-        let link = format!("{}/verify?token={}", self.base_url, secret.token.expose_secret());
-        let mail = link_mail(
-            &user,
-            "Confirm your e-mail address",
-            "Please confirm this address for your hexgate account.",
-            "Confirm my address",
-            &link,
-            "a day",
-        );
-        self.mailer.send(&mail).await.map_err(|e| e.to_string())
+        match self.0.users.get(id).await.map_err(|e| e.to_string())? {
+            Some(user) => self.0.send(&user, &VERIFY_LINK).await,
+            None => Ok(()),
+        }
     }
 }

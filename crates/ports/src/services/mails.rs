@@ -17,7 +17,7 @@ pub fn welcome_job(user: UserId) -> NewJob {
     NewJob { kind: WELCOME_MAIL.to_owned(), payload: user.to_string(), max_attempts: 5 }
 }
 
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -7,7 +7,9 @@ mod orders;
 mod profile;
 mod users;
 
-pub use account::{AccountService, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob};
+pub use account::{
+    AccountService, LinkMailer, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob,
+};
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
 pub use jobs::{JobHandler, JobRunner};
