@@ -2,6 +2,7 @@
 //! actix-web and apistos. It talks to the services in `hexgate-ports` and to nothing else.
 
 mod client_ip;
+mod docs_ui;
 mod dto;
 mod error;
 mod extract;

@@ -10,13 +10,12 @@ use actix_web::middleware::{DefaultHeaders, NormalizePath, from_fn};
 use actix_web::web::{self, Data};
 use actix_web::{HttpResponse, HttpServer, ResponseError};
 use apistos::app::{BuildConfig, OpenApiWrapper};
-use apistos::{RedocConfig, SwaggerUIConfig};
 
 use crate::dto::FieldError;
 use crate::error::ApiError;
 use crate::middleware::{envelope::envelope, rate_limit::rate_limit};
 use crate::openapi::{SPEC_PATH, spec};
-use crate::{HttpSettings, HttpState, routes};
+use crate::{HttpSettings, HttpState, docs_ui, routes};
 
 fn cors(settings: &HttpSettings) -> Cors {
     // Exact origins only, never `*`: tokens travel in headers, and a wildcard with credentials is
@@ -90,12 +89,12 @@ pub(crate) fn app(
         .wrap(NormalizePath::trim())
         .configure(routes::configure)
         .default_service(web::to(not_found));
-    let build = if docs_enabled {
-        BuildConfig::default().with_ui(SwaggerUIConfig::new(&"/docs")).with_ui(RedocConfig::new(&"/redoc"))
+    if docs_enabled {
+        // The UIs are hexgate's own pages and assets (docs_ui), not apistos' CDN-backed ones.
+        app.build_with(SPEC_PATH, BuildConfig::default()).configure(docs_ui::configure)
     } else {
-        BuildConfig::default().disable_openapi_route()
-    };
-    app.build_with(SPEC_PATH, build)
+        app.build_with(SPEC_PATH, BuildConfig::default().disable_openapi_route())
+    }
 }
 
 /// A running server: await it to run until stopped; stop it with the handle.

@@ -44,8 +44,23 @@ async fn the_openapi_document_names_operations_and_secures_only_protected_routes
         let name: String = piece.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         assert!(doc["components"]["schemas"][&name].is_object(), "unresolved $ref {name}");
     }
-    assert_eq!(app.get("/docs", None).await.status(), 200);
-    assert_eq!(app.get("/redoc", None).await.status(), 200);
+}
+
+#[actix_web::test]
+async fn the_docs_pages_and_their_assets_are_served_by_hexgate_itself() {
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_PER_MINUTE", "1")]).await;
+    for (page, asset) in [("/docs", "/docs/swagger-ui-bundle.js"), ("/redoc", "/redoc/redoc.standalone.js")] {
+        let res = app.get(page, None).await;
+        assert_eq!(res.status(), 200);
+        assert!(res.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+        let html = res.text().await.expect("html");
+        assert!(html.contains(asset) && html.contains("/openapi.json"), "{html}");
+        assert!(!html.contains("cdn") && !html.contains("unpkg"), "no third-party script host");
+        let js = app.get(asset, None).await;
+        assert_eq!(js.status(), 200, "{asset}");
+        assert!(js.bytes().await.expect("body").len() > 100_000, "{asset} is the real bundle");
+    }
+    assert_eq!(app.get("/docs/swagger-ui.css", None).await.status(), 200);
 }
 
 #[actix_web::test]
@@ -53,6 +68,7 @@ async fn docs_routes_are_absent_when_disabled() {
     let app = TestApp::spawn_with(&[("DOCS_ENABLED", "false")]).await;
     error_shape(app.get("/openapi.json", None).await, 404).await;
     error_shape(app.get("/docs", None).await, 404).await;
+    error_shape(app.get("/redoc/redoc.standalone.js", None).await, 404).await;
 }
 
 #[actix_web::test]
