@@ -18,8 +18,9 @@ pub(crate) fn spec() -> Spec {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             description: Some(
                 "Users and authentication: sign-up, OAuth2 password login with JWT access tokens and \
-                 rotating refresh tokens, sessions, permissions and pagination. Every error has one \
-                 shape (`ErrorBody`)."
+                 rotating refresh tokens, sessions, password reset and e-mail verification, \
+                 permissions, preferences, a product catalog and orders with exact money. Every \
+                 error has one shape (`ErrorBody`)."
                     .to_owned(),
             ),
             ..Default::default()
