@@ -6,6 +6,7 @@ mod m20261124_000001_users_and_sessions;
 mod m20261124_000002_catalog_orders_preferences;
 mod m20261124_000003_jobs;
 mod m20261124_000004_account_tokens;
+mod m20261124_000005_files;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_catalog_orders_preferences::Migration),
             Box::new(m20261124_000003_jobs::Migration),
             Box::new(m20261124_000004_account_tokens::Migration),
+            Box::new(m20261124_000005_files::Migration),
         ]
     }
 }

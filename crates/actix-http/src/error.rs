@@ -112,6 +112,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden => Self::new(StatusCode::FORBIDDEN, "Insufficient permissions"),
             ServiceError::NotFound(detail) => Self::new(StatusCode::NOT_FOUND, detail),
             ServiceError::Conflict(detail) => Self::new(StatusCode::CONFLICT, detail),
+            ServiceError::PayloadTooLarge(detail) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, detail),
             ServiceError::TooManyAttempts { retry_after_secs } => {
                 let mut e = Self::too_many_requests(retry_after_secs);
                 e.detail = "Too many failed login attempts; try again later".into();

@@ -1,6 +1,7 @@
 //! The HTTP driving adapter: routes, extractors, DTOs, middleware and the OpenAPI document, on
 //! actix-web and apistos. It talks to the services in `hexgate-ports` and to nothing else.
 
+mod chat;
 mod client_ip;
 mod docs_ui;
 mod dto;
@@ -12,6 +13,7 @@ mod routes;
 mod server;
 mod state;
 
+pub use chat::{ChatHub, ChatSettings};
 pub use client_ip::ClientIp;
 pub use error::ApiError;
 pub use openapi::openapi_document;

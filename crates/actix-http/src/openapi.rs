@@ -19,8 +19,10 @@ pub(crate) fn spec() -> Spec {
             description: Some(
                 "Users and authentication: sign-up, OAuth2 password login with JWT access tokens and \
                  rotating refresh tokens, sessions, password reset and e-mail verification, \
-                 permissions, preferences, a product catalog and orders with exact money. Every \
-                 error has one shape (`ErrorBody`)."
+                 permissions, preferences, a product catalog and orders with exact money, file uploads \
+                 processed in the background. Every error has one shape (`ErrorBody`). The \
+                 WebSocket chat (`/ws/{client_id}`) is described in the project's docs/chat.md, \
+                 since OpenAPI has no words for WebSockets."
                     .to_owned(),
             ),
             ..Default::default()
@@ -33,6 +35,8 @@ pub(crate) fn spec() -> Spec {
             tag("users", "Accounts, permissions, preferences"),
             tag("products", "The catalog"),
             tag("orders", "Orders"),
+            tag("files", "Uploads: stored at once, processed in the background"),
+            tag("tasks", "Background tasks and their status"),
         ],
         ..Default::default()
     }

@@ -15,7 +15,7 @@ use crate::dto::FieldError;
 use crate::error::ApiError;
 use crate::middleware::{envelope::envelope, rate_limit::rate_limit};
 use crate::openapi::{SPEC_PATH, spec};
-use crate::{HttpSettings, HttpState, docs_ui, routes};
+use crate::{HttpSettings, HttpState, chat, docs_ui, routes};
 
 fn cors(settings: &HttpSettings) -> Cors {
     // Exact origins only, never `*`: tokens travel in headers, and a wildcard with credentials is
@@ -89,12 +89,14 @@ pub(crate) fn app(
         .wrap(NormalizePath::trim())
         .configure(routes::configure)
         .default_service(web::to(not_found));
-    if docs_enabled {
+    let app = if docs_enabled {
         // The UIs are hexgate's own pages and assets (docs_ui), not apistos' CDN-backed ones.
         app.build_with(SPEC_PATH, BuildConfig::default()).configure(docs_ui::configure)
     } else {
         app.build_with(SPEC_PATH, BuildConfig::default().disable_openapi_route())
-    }
+    };
+    // Outside the OpenAPI document: a WebSocket and a static page (see docs/chat.md).
+    app.configure(chat::configure)
 }
 
 /// A running server: await it to run until stopped; stop it with the handle.

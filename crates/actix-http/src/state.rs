@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hexgate_ports::{
-    AccountService, AuthService, CatalogService, OrderService, ProfileService, RateLimiter, UserService,
+    AccountService, AuthService, CatalogService, FileService, OrderService, ProfileService, RateLimiter, UserService,
 };
 use ipnet::IpNet;
 
@@ -25,6 +25,8 @@ pub struct HttpState {
     pub catalog: Arc<CatalogService>,
     pub orders: Arc<OrderService>,
     pub profiles: Arc<ProfileService>,
+    pub files: Arc<FileService>,
+    pub chat: crate::chat::ChatHub,
     pub limiter: Arc<dyn RateLimiter>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
 }

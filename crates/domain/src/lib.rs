@@ -2,8 +2,10 @@
 //! rules (permissions, the last-admin rule, refresh-token families, pagination) that every adapter
 //! and the HTTP layer rely on. Nothing here knows about HTTP, SQL, Redis or a runtime.
 
+pub mod chat;
 pub mod email;
 pub mod error;
+pub mod file;
 pub mod full_name;
 pub mod job;
 pub mod money;

@@ -59,6 +59,9 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// An upload past its size limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("Too many failed login attempts")]
     TooManyAttempts { retry_after_secs: u64 },
     #[error("Service unavailable: {0}")]

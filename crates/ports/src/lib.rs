@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod files;
 pub mod jobs;
 pub mod mail;
 pub mod orders;
@@ -25,6 +26,7 @@ pub use crypto::{
     AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
 pub use error::{Conflict, FieldViolation, PortError, ServiceError};
+pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob};
 pub use mail::{Mail, Mailer};
 pub use orders::{OrderFilter, OrderRepository};
@@ -33,10 +35,11 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AccountService, AuthPolicy, AuthService, CatalogService, JobHandler, JobRunner, LinkMailer, LoginAttempt,
-    NewAccount, OrderService, PASSWORD_RESET_MAIL, PasswordResetMailJob, Principal, ProfileService, Related,
-    SessionView, SuperuserOutcome, TokenPair, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
-    WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail,
+    AccountService, AuthPolicy, AuthService, CatalogService, FileService, JobHandler, JobRunner, LinkMailer,
+    LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob, Principal,
+    ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, Upload, UserChanges,
+    UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job,
+    welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

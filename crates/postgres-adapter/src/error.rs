@@ -13,6 +13,10 @@ pub(crate) fn port_error(err: DbErr) -> PortError {
         }
         return PortError::Internal(format!("unique violation: {message}"));
     }
+    // A row that names a parent which is gone (a user deleted mid-upload).
+    if let Some(SqlErr::ForeignKeyConstraintViolation(_)) = err.sql_err() {
+        return PortError::NotFound;
+    }
     match err {
         DbErr::ConnectionAcquire(e) => PortError::Unavailable(format!("database: {e}")),
         DbErr::Conn(e) => PortError::Unavailable(format!("database: {e}")),

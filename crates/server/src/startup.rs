@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Duration as ChronoDuration;
-use hexgate_actix_http::{HttpServerHandle, HttpSettings, HttpState, ReadinessCheck};
+use hexgate_actix_http::{ChatHub, ChatSettings, HttpServerHandle, HttpSettings, HttpState, ReadinessCheck};
 use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
@@ -197,7 +197,14 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let SharedState { limiter, revocations, pubsub, check } = shared_state(config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
-    let users = Arc::new(UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration));
+    let file_store: Arc<dyn hexgate_ports::FileStore> = Arc::new(
+        hexgate_fs_adapter::LocalFileStore::new(&config.upload_dir)
+            .map_err(|e| StartupError::Config(format!("UPLOAD_DIR {}: {e}", config.upload_dir)))?,
+    );
+    let users = Arc::new(
+        UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration)
+            .with_file_store(file_store.clone()),
+    );
     let account_tokens: Arc<dyn hexgate_ports::AccountTokenRepository> =
         Arc::new(hexgate_postgres_adapter::SqlAccountTokenRepository::new(db.clone()));
     let job_queue: Arc<dyn hexgate_ports::JobQueue> = Arc::new(hexgate_postgres_adapter::SqlJobQueue::new(db.clone()));
@@ -233,7 +240,26 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         Arc::new(SqlPreferencesRepository::new(db.clone())),
         clock.clone(),
     ));
-    let state = HttpState { auth, account, users: users.clone(), catalog, orders, profiles, limiter, readiness };
+    let files_repo: Arc<dyn hexgate_ports::FileRepository> =
+        Arc::new(hexgate_postgres_adapter::SqlFileRepository::new(db.clone()));
+    let files = Arc::new(hexgate_ports::FileService::new(
+        files_repo.clone(),
+        file_store.clone(),
+        job_queue.clone(),
+        clock.clone(),
+        config.max_upload_bytes,
+    ));
+    let chat = ChatHub::start(
+        pubsub.clone(),
+        ChatSettings {
+            ping_interval: Duration::from_millis(config.chat_ping_interval_ms),
+            client_timeout: Duration::from_millis(config.chat_client_timeout_ms),
+            send_queue: config.chat_send_queue,
+        },
+    )
+    .await;
+    let state =
+        HttpState { auth, account, users: users.clone(), catalog, orders, profiles, files, chat, limiter, readiness };
     let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.smtp_url {
         Some(url) => Arc::new(
             hexgate_mail_adapter::SmtpMailer::new(&hexgate_mail_adapter::SmtpSettings {
@@ -275,7 +301,11 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             }),
         )
         .with(hexgate_ports::PASSWORD_RESET_MAIL, Arc::new(hexgate_ports::PasswordResetMailJob(links.clone())))
-        .with(hexgate_ports::VERIFICATION_MAIL, Arc::new(hexgate_ports::VerificationMailJob(links))),
+        .with(hexgate_ports::VERIFICATION_MAIL, Arc::new(hexgate_ports::VerificationMailJob(links)))
+        .with(
+            hexgate_ports::PROCESS_FILE,
+            Arc::new(hexgate_ports::ProcessFileJob { files: files_repo, store: file_store, clock: clock.clone() }),
+        ),
     );
     Ok(Services { jobs, state, users, db, pubsub })
 }

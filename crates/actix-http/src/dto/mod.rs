@@ -4,11 +4,13 @@
 mod auth;
 mod commerce;
 mod common;
+mod files;
 mod system;
 mod users;
 
 pub(crate) use auth::*;
 pub(crate) use commerce::*;
 pub(crate) use common::*;
+pub(crate) use files::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

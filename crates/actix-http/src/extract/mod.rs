@@ -1,11 +1,13 @@
 mod auth;
 mod decode;
 mod json;
+mod multipart;
 mod query;
 mod token_form;
 
 pub(crate) use auth::{CurrentUser, MaybeUser};
 pub(crate) use decode::rule;
 pub(crate) use json::{OptionalJson, ValidJson};
+pub(crate) use multipart::FileUpload;
 pub(crate) use query::ValidQuery;
 pub(crate) use token_form::TokenForm;

@@ -22,6 +22,7 @@ fn exempt(pattern: &str) -> bool {
     matches!(pattern, "/health" | "/ready" | "/metrics" | "/openapi.json")
         || pattern.starts_with("/docs")
         || pattern.starts_with("/redoc")
+        || pattern.starts_with("/chat")
 }
 
 fn headers(limit: u64, remaining: u64, reset_secs: u64) -> [(HeaderName, HeaderValue); 3] {

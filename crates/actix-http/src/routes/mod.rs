@@ -1,5 +1,6 @@
 mod auth;
 mod commerce;
+mod files;
 mod system;
 mod users;
 
@@ -59,5 +60,12 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("").route(get().to(commerce::list_orders)).route(post().to(commerce::create_order)))
                 .service(resource("/{id}").route(get().to(commerce::read_order)))
                 .service(resource("/{id}/cancel").route(post().to(commerce::cancel_order))),
-        );
+        )
+        .service(
+            scope("/api/v1/files")
+                .service(resource("").route(post().to(files::upload_file)))
+                .service(resource("/{id}").route(get().to(files::read_file)).route(delete().to(files::delete_file)))
+                .service(resource("/{id}/content").route(get().to(files::download_file))),
+        )
+        .service(scope("/api/v1/tasks").service(resource("/{id}").route(get().to(files::read_task))));
 }

@@ -1,6 +1,7 @@
 mod account;
 mod auth;
 mod catalog;
+mod files;
 mod jobs;
 mod mails;
 mod orders;
@@ -12,6 +13,7 @@ pub use account::{
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
+pub use files::{FileService, PROCESS_FILE, ProcessFileJob, Upload, process_file_job};
 pub use jobs::{JobHandler, JobRunner};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;

@@ -9,7 +9,7 @@ use hexgate_domain::{
 };
 use tracing::{info, warn};
 
-use crate::{Clock, PasswordHasher, PortError, ServiceError, UserRepository};
+use crate::{Clock, FileStore, PasswordHasher, PortError, ServiceError, UserRepository};
 
 /// A sign-up or an admin-made account, from parts that are already valid.
 #[derive(Debug, Clone)]
@@ -44,6 +44,8 @@ pub struct UserService {
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
     open_registration: bool,
+    /// Where users' uploads live, so deleting a user removes their bytes too.
+    files: Option<Arc<dyn FileStore>>,
 }
 
 fn require(actor: &User, action: UserAction, target: Option<UserId>) -> Result<(), ServiceError> {
@@ -68,7 +70,14 @@ impl UserService {
         clock: Arc<dyn Clock>,
         open_registration: bool,
     ) -> Self {
-        Self { users, hasher, clock, open_registration }
+        Self { users, hasher, clock, open_registration, files: None }
+    }
+
+    /// Deleting a user also removes their uploads' bytes from `files` (the rows go by cascade).
+    #[must_use]
+    pub fn with_file_store(mut self, files: Arc<dyn FileStore>) -> Self {
+        self.files = Some(files);
+        self
     }
 
     #[must_use]
@@ -192,6 +201,13 @@ impl UserService {
         require(actor, UserAction::Delete, Some(id))?;
         self.users.delete(id).await.map_err(user_not_found)?;
         info!(actor = %actor.id, "user deleted");
+        // After the rows: an upload racing this delete fails on the missing owner and removes
+        // its own bytes, so nothing of the user's is left either way.
+        if let Some(files) = &self.files
+            && let Err(err) = files.delete_owner(id).await
+        {
+            warn!(target = %id, error = %err, "user deleted but their files' bytes could not be removed");
+        }
         Ok(())
     }
 

@@ -1,4 +1,5 @@
 pub(crate) mod account_tokens;
+pub(crate) mod files;
 pub(crate) mod jobs;
 pub(crate) mod order_items;
 pub(crate) mod orders;

@@ -83,6 +83,8 @@ pub struct TestApp {
     pub base: String,
     /// Where this app's mails land (the outbox adapter).
     pub outbox: std::path::PathBuf,
+    /// Where this app stores uploads (`UPLOAD_DIR`).
+    pub uploads: std::path::PathBuf,
     pub client: Client,
     pub database_url: String,
     handle: actix_web::dev::ServerHandle,
@@ -139,7 +141,10 @@ impl TestApp {
         let (db, database_url) = TestDb::create().await;
         let outbox = std::env::temp_dir().join(format!("hexgate-outbox-{}", uuid::Uuid::new_v4().simple()));
         let outbox_str = outbox.display().to_string();
-        let mut all: Vec<(&str, &str)> = vec![("MAIL_OUTBOX_DIR", &outbox_str), ("JOB_POLL_INTERVAL_MS", "50")];
+        let uploads = temp_dir("uploads");
+        let uploads_str = uploads.display().to_string();
+        let mut all: Vec<(&str, &str)> =
+            vec![("MAIL_OUTBOX_DIR", &outbox_str), ("UPLOAD_DIR", &uploads_str), ("JOB_POLL_INTERVAL_MS", "50")];
         all.extend_from_slice(overrides);
         let config = Config::from_vars(&test_vars(&database_url, &all)).expect("test config");
         let app = Application::build(&config).await.expect("application starts");
@@ -147,11 +152,16 @@ impl TestApp {
         let handle = app.server.handle.clone();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base, outbox, client, database_url, handle, _db: db }
+        Self { base, outbox, uploads, client, database_url, handle, _db: db }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The same address with the WebSocket scheme.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws{}{path}", self.base.trim_start_matches("http"))
     }
 
     pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
@@ -290,6 +300,24 @@ pub fn fields(body: &Value) -> Vec<String> {
     fields
 }
 
+/// A fresh, unique folder name under the system's temporary folder (not created).
+pub fn temp_dir(what: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hexgate-{what}-{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// Every file under `root`, however deep.
+pub fn files_under(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() { stack.push(path) } else { found.push(path) }
+        }
+    }
+    found
+}
+
 /// The real binary with a clean environment for `database_url`.
 pub fn hexgate(database_url: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hexgate"));
@@ -298,6 +326,8 @@ pub fn hexgate(database_url: &str) -> Command {
         .env("ENVIRONMENT", "test")
         .env("SECRET_KEY", SECRET)
         .env("DATABASE_URL", database_url)
+        .env("UPLOAD_DIR", temp_dir("uploads"))
+        .env("MAIL_OUTBOX_DIR", temp_dir("outbox"))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "warn");
     cmd

@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod commerce;
 mod conventions;
+mod files;
 mod helpers;
 mod mail;
 mod scale;

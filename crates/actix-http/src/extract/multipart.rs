@@ -1,0 +1,84 @@
+//! The upload body: `multipart/form-data` with a `file` field, read as a stream (never buffered
+//! whole). The OpenAPI document shows it as a form with one binary field.
+
+use std::future::{Ready, ready};
+
+use actix_multipart::Multipart;
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpRequest};
+use apistos::reference_or::ReferenceOr;
+use apistos::schemars::json_schema;
+use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
+
+use crate::HttpState;
+use crate::error::ApiError;
+
+/// Multipart framing (boundaries, part headers) on top of the file's own bytes; a declared body
+/// larger than the limit plus this cannot hold an acceptable file and is refused before reading.
+const FRAMING_ALLOWANCE: u64 = 64 * 1024;
+
+pub(crate) struct FileUpload(pub Multipart);
+
+fn is_multipart(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+impl FromRequest for FileUpload {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_multipart(req) {
+            return ready(Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type: send multipart/form-data with a `file` field",
+            )));
+        }
+        let limit = req.app_data::<Data<HttpState>>().map_or(u64::MAX, |s| s.files.max_upload_bytes());
+        let declared =
+            req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > limit.saturating_add(FRAMING_ALLOWANCE)) {
+            return ready(Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("File too large: the limit is {limit} bytes"),
+            )));
+        }
+        ready(Ok(Self(Multipart::new(req.headers(), payload.take()))))
+    }
+}
+
+fn form_schema(oas_version: OpenApiVersion) -> ApistosSchema {
+    ApistosSchema::new(
+        json_schema!({
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "The file's bytes. Its filename is kept, sanitised, as metadata only."
+                }
+            }
+        }),
+        oas_version,
+    )
+}
+
+impl ApiComponent for FileUpload {
+    fn content_type() -> String {
+        "multipart/form-data".to_owned()
+    }
+
+    fn child_schemas(oas_version: OpenApiVersion) -> Vec<(String, ReferenceOr<ApistosSchema>)> {
+        vec![("FileUploadForm".to_owned(), ReferenceOr::Object(form_schema(oas_version)))]
+    }
+
+    fn schema(oas_version: OpenApiVersion) -> Option<(String, ReferenceOr<ApistosSchema>)> {
+        Some(("FileUploadForm".to_owned(), ReferenceOr::Object(form_schema(oas_version))))
+    }
+}

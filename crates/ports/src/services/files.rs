@@ -1,0 +1,196 @@
+//! Uploads: stored as they stream in, then processed by a job; read, downloaded and deleted by
+//! their owner or an admin.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::{Stream, StreamExt};
+use hexgate_domain::User;
+use hexgate_domain::file::{FileId, OriginalFilename, StoredFile};
+use hexgate_domain::policy::owner_or_admin;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use super::jobs::JobHandler;
+use crate::{
+    Blob, BlobKey, Clock, FieldViolation, FileRepository, FileStore, JobId, JobQueue, JobRecord, NewFile, NewJob,
+    ServiceError,
+};
+
+pub const PROCESS_FILE: &str = "process_file";
+
+/// The job that processes `file`; it carries only the id and reads the file as it is then.
+#[must_use]
+pub fn process_file_job(file: FileId) -> NewJob {
+    NewJob { kind: PROCESS_FILE.to_owned(), payload: file.to_string(), max_attempts: 5 }
+}
+
+/// What `POST /files` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upload {
+    pub file_id: FileId,
+    pub task_id: JobId,
+}
+
+pub struct FileService {
+    files: Arc<dyn FileRepository>,
+    store: Arc<dyn FileStore>,
+    jobs: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+    max_upload_bytes: u64,
+}
+
+const FILE_NOT_FOUND: ServiceError = ServiceError::NotFound("File not found");
+const TASK_NOT_FOUND: ServiceError = ServiceError::NotFound("Task not found");
+
+fn key_of(file: &StoredFile) -> BlobKey {
+    BlobKey { owner: file.owner, file: file.id }
+}
+
+impl FileService {
+    #[must_use]
+    pub fn new(
+        files: Arc<dyn FileRepository>,
+        store: Arc<dyn FileStore>,
+        jobs: Arc<dyn JobQueue>,
+        clock: Arc<dyn Clock>,
+        max_upload_bytes: u64,
+    ) -> Self {
+        Self { files, store, jobs, clock, max_upload_bytes }
+    }
+
+    #[must_use]
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_bytes
+    }
+
+    /// Streams `chunks` into the store under a server-made key, then writes the file's row and
+    /// its processing job together. The limit is checked as bytes arrive: the upload stops at the
+    /// first chunk past it and what was written is removed.
+    ///
+    /// # Errors
+    /// `PayloadTooLarge` past the limit; `Invalid` (`body.file`) for no bytes; the stream's own
+    /// error (a broken upload); store errors.
+    pub async fn upload<S, C>(&self, actor: &User, filename: &str, mut chunks: S) -> Result<Upload, ServiceError>
+    where
+        S: Stream<Item = Result<C, ServiceError>> + Unpin,
+        C: AsRef<[u8]>,
+    {
+        let file = FileId::new();
+        let key = BlobKey { owner: actor.id, file };
+        let mut writer = self.store.create(&key).await?;
+        let mut size: u64 = 0;
+        // Returning early drops `writer`, which removes the partial blob.
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk?;
+            let chunk = chunk.as_ref();
+            size += chunk.len() as u64;
+            if size > self.max_upload_bytes {
+                return Err(ServiceError::PayloadTooLarge(format!(
+                    "File too large: the limit is {} bytes",
+                    self.max_upload_bytes
+                )));
+            }
+            writer.write(chunk).await?;
+        }
+        if size == 0 {
+            return Err(ServiceError::Invalid(vec![FieldViolation {
+                field: "body.file".into(),
+                message: "must not be empty".into(),
+                code: "file_empty",
+            }]));
+        }
+        writer.commit().await?;
+        let row = NewFile { id: file, owner: actor.id, filename: OriginalFilename::sanitize(filename), size };
+        match self.files.create(&row, &process_file_job(file), self.clock.now()).await {
+            Ok(task_id) => {
+                info!(file = %file, size, "file stored");
+                Ok(Upload { file_id: file, task_id })
+            }
+            Err(err) => {
+                // No row, no bytes: a blob nobody can name would only fill the disk.
+                if let Err(cleanup) = self.store.delete(&key).await {
+                    warn!(file = %file, error = %cleanup, "could not remove the blob of a failed upload");
+                }
+                Err(err.into())
+            }
+        }
+    }
+
+    /// # Errors
+    /// `NotFound` for a missing file and for someone else's (which does not reveal it exists).
+    pub async fn get(&self, actor: &User, id: FileId) -> Result<StoredFile, ServiceError> {
+        match self.files.get(id).await? {
+            Some(file) if owner_or_admin(actor, file.owner) => Ok(file),
+            _ => Err(FILE_NOT_FOUND),
+        }
+    }
+
+    /// The file and its bytes.
+    ///
+    /// # Errors
+    /// As [`FileService::get`]; `NotFound` when the bytes are gone.
+    pub async fn content(&self, actor: &User, id: FileId) -> Result<(StoredFile, Blob), ServiceError> {
+        let file = self.get(actor, id).await?;
+        let blob = self.store.open(&key_of(&file)).await?.ok_or(FILE_NOT_FOUND)?;
+        Ok((file, blob))
+    }
+
+    /// Removes the row (and its job), then the bytes.
+    ///
+    /// # Errors
+    /// As [`FileService::get`].
+    pub async fn delete(&self, actor: &User, id: FileId) -> Result<(), ServiceError> {
+        let file = self.get(actor, id).await?;
+        if !self.files.delete(id).await? {
+            return Err(FILE_NOT_FOUND);
+        }
+        if let Err(err) = self.store.delete(&key_of(&file)).await {
+            warn!(file = %id, error = %err, "file row deleted but its bytes could not be removed");
+        }
+        info!(file = %id, actor = %actor.id, "file deleted");
+        Ok(())
+    }
+
+    /// A task as its owner sees it: an admin sees every task; a user sees the tasks processing
+    /// their files, and any other id is not found.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn task(&self, actor: &User, id: Uuid) -> Result<JobRecord, ServiceError> {
+        let id = JobId(id);
+        let Some(job) = self.jobs.get(id).await? else { return Err(TASK_NOT_FOUND) };
+        if actor.permissions.is_admin() || self.files.owner_of_task(id).await? == Some(actor.id) {
+            Ok(job)
+        } else {
+            Err(TASK_NOT_FOUND)
+        }
+    }
+}
+
+/// Reads the stored bytes once and records what they are.
+pub struct ProcessFileJob {
+    pub files: Arc<dyn FileRepository>,
+    pub store: Arc<dyn FileStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[async_trait]
+impl JobHandler for ProcessFileJob {
+    async fn run(&self, payload: &str) -> Result<(), String> {
+        let id = FileId(payload.parse().map_err(|e| format!("bad payload: {e}"))?);
+        // Deleted before it was processed: nothing to do.
+        let Some(file) = self.files.get(id).await.map_err(|e| e.to_string())? else { return Ok(()) };
+        let facts = self
+            .store
+            .inspect(&key_of(&file))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "the stored bytes are missing".to_owned())?;
+        if facts.size != file.size {
+            return Err(format!("stored {} bytes, but {} were uploaded", facts.size, file.size));
+        }
+        self.files.record_facts(id, &facts, self.clock.now()).await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
