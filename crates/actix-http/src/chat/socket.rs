@@ -104,9 +104,10 @@ async fn run(
         ending = heartbeat(settings.ping_interval, settings.client_timeout, &membership.queue, &last_seen) => ending,
     };
     debug!(client = %who, ?ending, "chat connection ending");
+    // The others hear of it at once, before the close below (which may have to wait).
+    hub.leave(&who, membership.conn).await;
     // A client that does not read may never take the close frame: do not wait on it for long.
     let _ = tokio::time::timeout(Duration::from_secs(1), session.close(ending.close_reason())).await;
-    hub.leave(&who, membership.conn).await;
 }
 
 async fn read(

@@ -5,6 +5,7 @@
 
 mod account;
 mod auth;
+mod chat;
 mod cli;
 mod commerce;
 mod conventions;
