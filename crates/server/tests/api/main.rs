@@ -5,6 +5,7 @@
 
 mod account;
 mod auth;
+mod browser;
 mod chat;
 mod cli;
 mod commerce;

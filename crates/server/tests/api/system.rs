@@ -38,6 +38,15 @@ async fn the_openapi_document_names_operations_and_secures_only_protected_routes
     assert!(create["responses"]["422"].is_object() && create["responses"]["409"].is_object());
     let password = &doc["components"]["schemas"]["UserCreate"]["properties"]["password"];
     assert_eq!(password["pattern"], hexgate_domain::Password::PATTERN);
+    // The upload is a multipart form with one binary `file`; the download is bytes.
+    let upload = &doc["paths"]["/api/v1/files"]["post"];
+    let form = &upload["requestBody"]["content"]["multipart/form-data"]["schema"];
+    assert_eq!(form["properties"]["file"]["format"], "binary", "{upload}");
+    assert_eq!(form["required"], serde_json::json!(["file"]));
+    assert!(upload["responses"]["202"].is_object() && upload["responses"]["413"].is_object());
+    let download = &doc["paths"]["/api/v1/files/{id}/content"]["get"];
+    assert_eq!(download["responses"]["200"]["content"]["application/octet-stream"]["schema"]["format"], "binary");
+    assert_eq!(doc["paths"]["/api/v1/tasks/{id}"]["get"]["operationId"], "read_task");
     // Every $ref resolves.
     let text = doc.to_string();
     for piece in text.split("#/components/schemas/").skip(1) {

@@ -1,0 +1,192 @@
+//! The chat page in a real browser: headless Chromium (Debian's `chromium`), driven over the
+//! DevTools protocol on a WebSocket, with two pages that log in, connect and talk to each other.
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::chat::{Ws, connect_url};
+use crate::helpers::{TestApp, temp_dir};
+
+/// Headless Chromium, killed when dropped.
+struct Browser {
+    child: Child,
+    devtools: String,
+    profile: std::path::PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn chromium() -> String {
+    let path = std::env::var("HEXGATE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "the browser test needs Chromium at {path}: install Debian's `chromium` package \
+         (apt-get install chromium; .ci/run does) or set HEXGATE_CHROMIUM"
+    );
+    path
+}
+
+fn launch() -> Browser {
+    let profile = temp_dir("chromium");
+    let mut child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let devtools = rx.recv_timeout(Duration::from_secs(30)).expect("chromium prints its DevTools address");
+    Browser { child, devtools, profile }
+}
+
+/// A DevTools connection: commands by id, events skipped.
+struct DevTools {
+    ws: Ws,
+    next_id: u64,
+}
+
+impl DevTools {
+    async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut command = json!({"id": id, "method": method, "params": params});
+        if let Some(session) = session {
+            command["sessionId"] = json!(session);
+        }
+        self.ws.send(Message::text(command.to_string())).await.expect("send command");
+        loop {
+            let frame = tokio::time::timeout(Duration::from_secs(20), self.ws.next())
+                .await
+                .expect("DevTools answers")
+                .expect("open")
+                .expect("frame");
+            let Message::Text(text) = frame else { continue };
+            let reply: Value = serde_json::from_str(&text).expect("json");
+            if reply["id"] == id {
+                assert!(reply["error"].is_null(), "{method} failed: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    async fn open(&mut self, url: &str) -> String {
+        let target = self.call(None, "Target.createTarget", json!({"url": url})).await;
+        let attached =
+            self.call(None, "Target.attachToTarget", json!({"targetId": target["targetId"], "flatten": true})).await;
+        attached["sessionId"].as_str().expect("session").to_owned()
+    }
+
+    async fn eval(&mut self, page: &str, expression: &str) -> Value {
+        let result = self
+            .call(
+                Some(page),
+                "Runtime.evaluate",
+                json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+            )
+            .await;
+        assert!(result["exceptionDetails"].is_null(), "{expression}: {result}");
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `condition` (JavaScript) is true on `page`; answers `then` evaluated there.
+    async fn wait_for(&mut self, page: &str, condition: &str, then: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if self.eval(page, &format!("Boolean({condition})")).await == json!(true) {
+                return self.eval(page, then).await;
+            }
+            let seen = self.eval(page, "document.body ? document.body.innerText : ''").await;
+            assert!(Instant::now() < deadline, "waited 15 s for {condition}; the page shows:\n{seen}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn set(id: &str, value: &str) -> String {
+    format!("document.getElementById({}).value = {};", json!(id), json!(value))
+}
+
+fn click(id: &str) -> String {
+    format!("document.getElementById({}).click();", json!(id))
+}
+
+const STATUS: &str = "document.getElementById('status').textContent";
+const MESSAGES: &str = "[...document.querySelectorAll('#messages li')].map(li => li.textContent)";
+
+async fn join(tools: &mut DevTools, page: &str, username: &str, client_id: &str) {
+    tools.wait_for(page, "document.readyState === 'complete' && document.getElementById('login')", "true").await;
+    let login = [set("username", username), set("password", "Password123"), click("login")].concat();
+    tools.eval(page, &login).await;
+    tools.wait_for(page, &format!("{STATUS} === 'logged in'"), "true").await;
+    tools.eval(page, &[set("client-id", client_id), click("connect")].concat()).await;
+    tools.wait_for(page, &format!("{STATUS} === 'connected'"), "true").await;
+}
+
+async fn send(tools: &mut DevTools, page: &str, text: &str) {
+    tools.eval(page, &[set("message", text), click("send")].concat()).await;
+}
+
+async fn wait_for_message(tools: &mut DevTools, page: &str, text: &str) -> Value {
+    tools.wait_for(page, &format!("{MESSAGES}.includes({})", json!(text)), MESSAGES).await
+}
+
+#[actix_web::test]
+async fn two_browser_pages_exchange_messages_through_the_chat_page() {
+    let app = TestApp::spawn().await;
+    app.user("alice").await;
+    app.user("bob").await;
+    let browser = launch();
+    let mut tools = DevTools { ws: connect_url(&browser.devtools).await, next_id: 0 };
+
+    let alice = tools.open(&app.url("/chat")).await;
+    let bob = tools.open(&app.url("/chat")).await;
+    join(&mut tools, &alice, "alice", "alice-browser").await;
+    join(&mut tools, &bob, "bob", "bob-browser").await;
+
+    send(&mut tools, &alice, "hello from alice's page").await;
+    let seen_by_bob = wait_for_message(&mut tools, &bob, "Client alice-browser: hello from alice's page").await;
+    assert!(!seen_by_bob.to_string().contains("You wrote"), "bob sees no echo of alice's: {seen_by_bob}");
+    let seen_by_alice = wait_for_message(&mut tools, &alice, "Client alice-browser: hello from alice's page").await;
+    assert_eq!(seen_by_alice[0], "You wrote: hello from alice's page");
+
+    send(&mut tools, &bob, "<b>hi</b> from bob").await;
+    wait_for_message(&mut tools, &alice, "Client bob-browser: <b>hi</b> from bob").await;
+    let bold = tools.eval(&alice, "document.querySelectorAll('#messages b').length").await;
+    assert_eq!(bold, json!(0), "messages are shown as text, never as HTML");
+
+    tools.eval(&bob, &click("disconnect")).await;
+    wait_for_message(&mut tools, &alice, "Client bob-browser left the chat").await;
+    drop(browser);
+}
