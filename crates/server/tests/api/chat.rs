@@ -213,7 +213,7 @@ async fn a_client_that_never_reads_is_dropped_while_the_others_keep_chatting() {
 
 #[actix_web::test]
 async fn a_connection_that_stops_answering_pings_is_dropped() {
-    let app = TestApp::spawn_with(&[("CHAT_PING_INTERVAL_MS", "100"), ("CHAT_CLIENT_TIMEOUT_MS", "600")]).await;
+    let app = TestApp::spawn_with(&[("CHAT_PING_INTERVAL_MS", "200"), ("CHAT_CLIENT_TIMEOUT_MS", "1000")]).await;
     let (_, alice) = app.user("alice").await;
     let (_, bob) = app.user("bob").await;
     let mut a = connect(&app, "alice", &alice.access).await;

@@ -132,6 +132,10 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing_behind() {
     assert!(body["detail"].as_str().expect("detail").contains("1024"), "{body}");
     // Far over: refused from the declared length, before reading.
     error_shape(upload(&app, &alice, "huge.bin", &vec![b'x'; 200 * 1024], "text/plain").await, 413).await;
+    // No length declared at all (chunked): 8 MiB offered, refused at the first chunk past 1 KiB.
+    let chunks = futures_util::stream::iter((0..128).map(|_| Ok::<_, std::io::Error>(vec![b'z'; 64 * 1024])));
+    let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("stream.bin");
+    error_shape(upload_part(&app, Some(&alice.access), part).await, 413).await;
     assert!(files_under(&app.uploads).is_empty(), "no partial file: {:?}", files_under(&app.uploads));
     // Exactly the limit is fine.
     let file = processed(&app, &alice, "edge.txt", &[b'y'; 1024], "text/plain").await;
