@@ -62,7 +62,11 @@ impl BlobWriter for LocalBlobWriter {
         file.flush().await.map_err(|e| unavailable("flush", &e))?;
         file.sync_all().await.map_err(|e| unavailable("sync", &e))?;
         drop(file);
-        tokio::fs::rename(&self.partial, &self.dest).await.map_err(|e| unavailable("rename", &e))?;
+        tokio::fs::rename(&self.partial, &self.dest).await.map_err(|e| match e.kind() {
+            // The owner's folder went with the owner (deleted during the upload).
+            ErrorKind::NotFound => PortError::NotFound,
+            _ => unavailable("rename", &e),
+        })?;
         // Committed: nothing for Drop to remove.
         self.partial = PathBuf::new();
         Ok(())

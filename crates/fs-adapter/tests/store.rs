@@ -82,3 +82,18 @@ async fn deleting_an_owner_removes_all_their_blobs_and_no_one_elses() {
     assert!(left[0].to_string_lossy().contains(&bob.as_uuid().simple().to_string()));
     std::fs::remove_dir_all(root).ok();
 }
+
+#[tokio::test]
+async fn a_blob_whose_owner_was_deleted_while_writing_cannot_commit_and_leaves_nothing() {
+    let root = temp_root();
+    let store = LocalFileStore::new(&root).expect("root");
+    let owner = UserId::new();
+    let mut writer = store.create(&BlobKey { owner, file: FileId::new() }).await.expect("create");
+    writer.write(b"half").await.expect("write");
+    store.delete_owner(owner).await.expect("delete owner");
+    writer.write(b"the rest").await.expect("writing to the unlinked file still works");
+    let outcome = writer.commit().await;
+    assert!(matches!(outcome, Err(hexgate_ports::PortError::NotFound)), "{outcome:?}");
+    assert!(files_under(&root).is_empty());
+    std::fs::remove_dir_all(root).ok();
+}

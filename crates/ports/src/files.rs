@@ -27,6 +27,7 @@ pub struct Blob {
 #[async_trait]
 pub trait BlobWriter: Send {
     async fn write(&mut self, chunk: &[u8]) -> Result<(), PortError>;
+    /// [`PortError::NotFound`] when the owner's blobs were deleted meanwhile.
     async fn commit(self: Box<Self>) -> Result<(), PortError>;
 }
 

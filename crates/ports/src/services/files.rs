@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::jobs::JobHandler;
 use crate::{
     Blob, BlobKey, Clock, FieldViolation, FileRepository, FileStore, JobId, JobQueue, JobRecord, NewFile, NewJob,
-    ServiceError,
+    PortError, ServiceError,
 };
 
 pub const PROCESS_FILE: &str = "process_file";
@@ -43,6 +43,14 @@ pub struct FileService {
 const FILE_NOT_FOUND: ServiceError = ServiceError::NotFound("File not found");
 const TASK_NOT_FOUND: ServiceError = ServiceError::NotFound("Task not found");
 
+/// The uploader's account was deleted while the bytes streamed in: they are no longer anyone.
+fn owner_gone(err: PortError) -> ServiceError {
+    match err {
+        PortError::NotFound => ServiceError::Unauthenticated,
+        other => other.into(),
+    }
+}
+
 fn key_of(file: &StoredFile) -> BlobKey {
     BlobKey { owner: file.owner, file: file.id }
 }
@@ -70,7 +78,8 @@ impl FileService {
     ///
     /// # Errors
     /// `PayloadTooLarge` past the limit; `Invalid` (`body.file`) for no bytes; the stream's own
-    /// error (a broken upload); store errors.
+    /// error (a broken upload); `Unauthenticated` when the uploader was deleted meanwhile; store
+    /// errors.
     pub async fn upload<S, C>(&self, actor: &User, filename: &str, mut chunks: S) -> Result<Upload, ServiceError>
     where
         S: Stream<Item = Result<C, ServiceError>> + Unpin,
@@ -100,7 +109,7 @@ impl FileService {
                 code: "file_empty",
             }]));
         }
-        writer.commit().await?;
+        writer.commit().await.map_err(owner_gone)?;
         let row = NewFile { id: file, owner: actor.id, filename: OriginalFilename::sanitize(filename), size };
         match self.files.create(&row, &process_file_job(file), self.clock.now()).await {
             Ok(task_id) => {
@@ -112,7 +121,7 @@ impl FileService {
                 if let Err(cleanup) = self.store.delete(&key).await {
                     warn!(file = %file, error = %cleanup, "could not remove the blob of a failed upload");
                 }
-                Err(err.into())
+                Err(owner_gone(err))
             }
         }
     }

@@ -238,3 +238,40 @@ async fn deleting_a_user_removes_their_files_bytes_and_rows() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn a_user_deleted_during_their_upload_gets_401_and_leaves_no_bytes_behind() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let (alice_user, alice) = app.user("alice").await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let chunks = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) });
+    let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("slow.txt");
+    let request =
+        app.request(Method::POST, "/api/v1/files", Some(&alice.access)).multipart(Form::new().part("file", part));
+    let upload = tokio::spawn(request.send());
+
+    tx.send(Ok(b"first half\n".to_vec())).await.expect("chunk");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while files_under(&app.uploads).is_empty() {
+        assert!(Instant::now() < deadline, "the upload started writing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let res = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/users/{}", alice_user["id"].as_str().expect("id")),
+            Some(&admin.access),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 204);
+    tx.send(Ok(b"second half\n".to_vec())).await.expect("chunk");
+    drop(tx);
+
+    let res = upload.await.expect("task").expect("response");
+    let body = error_shape(res, 401).await;
+    assert_eq!(body["detail"], "Could not validate credentials");
+    assert!(files_under(&app.uploads).is_empty(), "{:?}", files_under(&app.uploads));
+}
