@@ -382,11 +382,41 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.server.await?;
+        // actix stops accepting on SIGTERM/SIGINT and waits for open connections; chats never end
+        // on their own, so close them (1001) at once rather than at the shutdown timeout.
+        let chat = self.services.state.chat.clone();
+        let closer = tokio::spawn(async move {
+            shutdown_signal().await;
+            chat.close_all();
+        });
+        let served = self.server.server.await;
+        closer.abort();
+        served?;
         // In-flight requests are done; let the workers finish their current job, then close.
         self.workers.shutdown().await;
         self.services.db.close().await.ok();
         info!("hexgate stopped");
         Ok(())
+    }
+}
+
+/// SIGTERM or SIGINT, whichever comes first.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

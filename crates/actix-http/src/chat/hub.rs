@@ -51,6 +51,8 @@ pub(crate) enum Kick {
     Replaced,
     /// Its queue was full: it is not reading.
     TooSlow,
+    /// This instance is shutting down (close code 1001: reconnect elsewhere).
+    ShuttingDown,
 }
 
 /// The wire form of chat events between instances.
@@ -226,6 +228,18 @@ impl ChatHub {
                 }
                 // Its connection is ending; `leave` will remove it.
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+    }
+
+    /// Closes every connection of this instance with 1001 (going away), so a graceful shutdown
+    /// does not wait on open chats and clients know to reconnect.
+    pub fn close_all(&self) {
+        let mut members = self.members();
+        info!(clients = members.len(), "closing chat connections for shutdown");
+        for member in members.values_mut() {
+            if let Some(kick) = member.kick.take() {
+                let _ = kick.send(Kick::ShuttingDown);
             }
         }
     }

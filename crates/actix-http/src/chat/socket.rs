@@ -34,6 +34,7 @@ impl Ending {
             Self::Gone => (CloseCode::Normal, "bye"),
             Self::Kicked(Kick::Replaced) => (CloseCode::Other(4001), "replaced by a newer connection"),
             Self::Kicked(Kick::TooSlow) => (CloseCode::Policy, "not reading messages"),
+            Self::Kicked(Kick::ShuttingDown) => (CloseCode::Away, "server shutting down"),
             Self::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
             Self::Unsupported => (CloseCode::Unsupported, "only text frames are accepted"),
             Self::Broken => (CloseCode::Protocol, "protocol error"),

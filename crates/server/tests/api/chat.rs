@@ -51,7 +51,7 @@ pub async fn next_text(ws: &mut Ws) -> String {
 }
 
 /// Reads until the server's close frame and answers its code.
-async fn close_code(ws: &mut Ws) -> u16 {
+pub async fn close_code(ws: &mut Ws) -> u16 {
     loop {
         let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("a close within 10 s");
         match frame {

@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use futures_util::SinkExt;
 use serde_json::Value;
 
 use crate::helpers::{SECRET, TestDb, hexgate, start_binary};
@@ -120,11 +121,22 @@ async fn secrets_never_reach_the_logs_and_sigterm_stops_the_service_gracefully()
         .send()
         .await;
 
+    // A chat is open (its token in the query string) when the service is told to stop.
+    let mut chat = crate::chat::connect_url(&format!("ws://127.0.0.1:{port}/ws/logger?token={access}")).await;
+    chat.send(tokio_tungstenite::tungstenite::Message::text("hello")).await.expect("send");
+    assert_eq!(crate::chat::next_text(&mut chat).await, "You wrote: hello");
+
     let pid = child.id().to_string();
+    let stopping = std::time::Instant::now();
     let killed = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
     assert!(killed.success());
+    assert_eq!(crate::chat::close_code(&mut chat).await, 1001, "open chats are told the server is going away");
     let status = tokio::task::spawn_blocking(move || child.wait()).await.expect("join").expect("wait");
     assert!(status.success(), "SIGTERM ends hexgate cleanly: {status:?}");
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(15),
+        "an open chat does not hold the shutdown until its 30 s timeout"
+    );
 
     let lines: Vec<String> = logs.try_iter().collect();
     let all = lines.join("\n");
