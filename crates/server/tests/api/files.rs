@@ -181,17 +181,12 @@ async fn files_and_tasks_belong_to_their_owner_and_admins() {
         assert_eq!(app.get(&path, Some(&admin.access)).await.status(), 200, "{path} for an admin");
         error_shape(app.get(&path, None).await, 401).await;
     }
-    error_shape(
-        app.request(Method::DELETE, &format!("/api/v1/files/{id}"), Some(&bob.access)).send().await.expect("send"),
-        404,
-    )
-    .await;
+    error_shape(app.delete(&format!("/api/v1/files/{id}"), Some(&bob.access)).await, 404).await;
     // A task that is no file's (a welcome mail) is not a user's to see.
     error_shape(app.get(&format!("/api/v1/tasks/{}", uuid::Uuid::now_v7()), Some(&alice.access)).await, 404).await;
     error_shape(app.get("/api/v1/files/not-a-uuid", Some(&alice.access)).await, 422).await;
 
-    let res =
-        app.request(Method::DELETE, &format!("/api/v1/files/{id}"), Some(&alice.access)).send().await.expect("send");
+    let res = app.delete(&format!("/api/v1/files/{id}"), Some(&alice.access)).await;
     assert_eq!(res.status(), 204);
     assert!(files_under(&app.uploads).is_empty(), "the bytes are gone with the file");
     error_shape(app.get(&format!("/api/v1/files/{id}"), Some(&alice.access)).await, 404).await;
@@ -199,15 +194,8 @@ async fn files_and_tasks_belong_to_their_owner_and_admins() {
 
     // An admin may delete anyone's file.
     let other = processed(&app, &bob, "b.txt", b"b", "text/plain").await;
-    let res = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/files/{}", other["file_id"].as_str().expect("id")),
-            Some(&admin.access),
-        )
-        .send()
-        .await
-        .expect("send");
+    let res =
+        app.delete(&format!("/api/v1/files/{}", other["file_id"].as_str().expect("id")), Some(&admin.access)).await;
     assert_eq!(res.status(), 204);
 }
 
@@ -221,15 +209,8 @@ async fn deleting_a_user_removes_their_files_bytes_and_rows() {
     processed(&app, &alice, "b.txt", b"b", "text/plain").await;
     processed(&app, &bob, "c.txt", b"c", "text/plain").await;
     assert_eq!(files_under(&app.uploads).len(), 3);
-    let res = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/users/{}", alice_user["id"].as_str().expect("id")),
-            Some(&admin.access),
-        )
-        .send()
-        .await
-        .expect("send");
+    let res =
+        app.delete(&format!("/api/v1/users/{}", alice_user["id"].as_str().expect("id")), Some(&admin.access)).await;
     assert_eq!(res.status(), 204);
     assert_eq!(files_under(&app.uploads).len(), 1, "only bob's file is left");
     error_shape(
@@ -257,15 +238,8 @@ async fn a_user_deleted_during_their_upload_gets_401_and_leaves_no_bytes_behind(
         assert!(Instant::now() < deadline, "the upload started writing");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let res = app
-        .request(
-            Method::DELETE,
-            &format!("/api/v1/users/{}", alice_user["id"].as_str().expect("id")),
-            Some(&admin.access),
-        )
-        .send()
-        .await
-        .expect("send");
+    let res =
+        app.delete(&format!("/api/v1/users/{}", alice_user["id"].as_str().expect("id")), Some(&admin.access)).await;
     assert_eq!(res.status(), 204);
     tx.send(Ok(b"second half\n".to_vec())).await.expect("chunk");
     drop(tx);

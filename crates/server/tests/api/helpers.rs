@@ -172,6 +172,10 @@ impl TestApp {
         req
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(Method::DELETE, path, token).send().await.expect("send")
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.request(Method::GET, path, token).send().await.expect("request")
     }
