@@ -31,3 +31,7 @@ openapi:
 # Load benchmarks against hexgate and the FastAPI peer (see docs/benchmarks.md).
 bench:
     bash bench/run.sh
+
+# Uploads and chat fan-out on a release build (see docs/benchmarks.md).
+bench-files-chat:
+    bash bench/files_chat.sh

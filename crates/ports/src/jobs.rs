@@ -71,3 +71,9 @@ pub trait JobQueue: Send + Sync {
 
     async fn get(&self, id: JobId) -> Result<Option<JobRecord>, PortError>;
 }
+
+/// Tells this instance's job workers that a job was just queued, so it starts now rather than at
+/// their next poll. Workers on other instances still find it by polling.
+pub trait JobWakeup: Send + Sync {
+    fn job_queued(&self);
+}

@@ -27,7 +27,7 @@ pub use crypto::{
 };
 pub use error::{Conflict, FieldViolation, PortError, ServiceError};
 pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
-pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob};
+pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
 pub use mail::{Mail, Mailer};
 pub use orders::{OrderFilter, OrderRepository};
 pub use preferences::PreferencesRepository;

@@ -43,6 +43,8 @@ pub enum StartupError {
 pub struct Services {
     /// Runs queued jobs (welcome mails, …) for the worker pool.
     pub jobs: Arc<hexgate_ports::JobRunner>,
+    /// Nudges this instance's workers when a job is queued here.
+    pub wakeup: Arc<crate::workers::WorkerWakeup>,
     pub state: HttpState,
     pub users: Arc<UserService>,
     pub db: DatabaseConnection,
@@ -242,13 +244,17 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     ));
     let files_repo: Arc<dyn hexgate_ports::FileRepository> =
         Arc::new(hexgate_postgres_adapter::SqlFileRepository::new(db.clone()));
-    let files = Arc::new(hexgate_ports::FileService::new(
-        files_repo.clone(),
-        file_store.clone(),
-        job_queue.clone(),
-        clock.clone(),
-        config.max_upload_bytes,
-    ));
+    let wakeup = Arc::new(crate::workers::WorkerWakeup::default());
+    let files = Arc::new(
+        hexgate_ports::FileService::new(
+            files_repo.clone(),
+            file_store.clone(),
+            job_queue.clone(),
+            clock.clone(),
+            config.max_upload_bytes,
+        )
+        .with_wakeup(wakeup.clone()),
+    );
     let chat = ChatHub::start(
         pubsub.clone(),
         ChatSettings {
@@ -307,7 +313,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             Arc::new(hexgate_ports::ProcessFileJob { files: files_repo, store: file_store, clock: clock.clone() }),
         ),
     );
-    Ok(Services { jobs, state, users, db, pubsub })
+    Ok(Services { jobs, wakeup, state, users, db, pubsub })
 }
 
 /// Creates (or, with `promote`, grants admin to) the superuser named by `email`.
@@ -372,6 +378,7 @@ impl Application {
             services.jobs.clone(),
             config.job_workers,
             Duration::from_millis(config.job_poll_interval_ms),
+            services.wakeup.clone(),
         );
         info!(host = %config.host, port, "hexgate listening");
         Ok(Self { port, server, services, workers })

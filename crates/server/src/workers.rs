@@ -3,17 +3,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hexgate_ports::JobRunner;
-use tokio::sync::watch;
+use hexgate_ports::{JobRunner, JobWakeup};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
+
+/// Wakes one idle worker of this instance when a job is queued here.
+#[derive(Default)]
+pub struct WorkerWakeup(Notify);
+
+impl JobWakeup for WorkerWakeup {
+    fn job_queued(&self) {
+        // Stores a permit when every worker is busy, so the wake-up is never lost.
+        self.0.notify_one();
+    }
+}
 
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
 
-async fn work(runner: Arc<JobRunner>, name: String, poll: Duration, mut stop: watch::Receiver<bool>) {
+async fn work(
+    runner: Arc<JobRunner>,
+    name: String,
+    poll: Duration,
+    wakeup: Arc<WorkerWakeup>,
+    mut stop: watch::Receiver<bool>,
+) {
     loop {
         if *stop.borrow() {
             break;
@@ -26,6 +43,7 @@ async fn work(runner: Arc<JobRunner>, name: String, poll: Duration, mut stop: wa
         }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
+            () = wakeup.0.notified() => {}
             _ = stop.changed() => {}
         }
     }
@@ -34,11 +52,13 @@ async fn work(runner: Arc<JobRunner>, name: String, poll: Duration, mut stop: wa
 impl WorkerPool {
     /// Starts `count` workers named after this process so leases say who holds a job.
     #[must_use]
-    pub fn start(runner: Arc<JobRunner>, count: usize, poll: Duration) -> Self {
+    pub fn start(runner: Arc<JobRunner>, count: usize, poll: Duration, wakeup: Arc<WorkerWakeup>) -> Self {
         let (stop, rx) = watch::channel(false);
         let instance = uuid::Uuid::now_v7().simple().to_string();
         let tasks = (0..count)
-            .map(|i| tokio::spawn(work(runner.clone(), format!("{}-{i}", &instance[..12]), poll, rx.clone())))
+            .map(|i| {
+                tokio::spawn(work(runner.clone(), format!("{}-{i}", &instance[..12]), poll, wakeup.clone(), rx.clone()))
+            })
             .collect();
         info!(workers = count, "job workers started");
         Self { stop, tasks }

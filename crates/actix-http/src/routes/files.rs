@@ -44,11 +44,17 @@ pub(crate) async fn upload_file(
     form: FileUpload,
 ) -> Result<AcceptedJson<UploadAccepted>, ApiError> {
     let mut parts = form.0;
+    let mut skipped: u64 = 0;
     while let Some(field) = parts.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
         if field.name() != Some("file") {
-            // Other fields are read past, not kept.
+            // Other fields are read past, not kept, and count against the same limit.
             let mut field = field;
-            while field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))?.is_some() {}
+            while let Some(chunk) = field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
+                skipped += chunk.len() as u64;
+                if skipped > state.files.max_upload_bytes() {
+                    return Err(ServiceError::PayloadTooLarge("Form fields too large".into()).into());
+                }
+            }
             continue;
         }
         let filename =

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::jobs::JobHandler;
 use crate::{
-    Blob, BlobKey, Clock, FieldViolation, FileRepository, FileStore, JobId, JobQueue, JobRecord, NewFile, NewJob,
-    PortError, ServiceError,
+    Blob, BlobKey, Clock, FieldViolation, FileRepository, FileStore, JobId, JobQueue, JobRecord, JobWakeup, NewFile,
+    NewJob, PortError, ServiceError,
 };
 
 pub const PROCESS_FILE: &str = "process_file";
@@ -38,6 +38,7 @@ pub struct FileService {
     jobs: Arc<dyn JobQueue>,
     clock: Arc<dyn Clock>,
     max_upload_bytes: u64,
+    wakeup: Option<Arc<dyn JobWakeup>>,
 }
 
 const FILE_NOT_FOUND: ServiceError = ServiceError::NotFound("File not found");
@@ -64,7 +65,14 @@ impl FileService {
         clock: Arc<dyn Clock>,
         max_upload_bytes: u64,
     ) -> Self {
-        Self { files, store, jobs, clock, max_upload_bytes }
+        Self { files, store, jobs, clock, max_upload_bytes, wakeup: None }
+    }
+
+    /// Processing starts as soon as an upload is stored, not at the workers' next poll.
+    #[must_use]
+    pub fn with_wakeup(mut self, wakeup: Arc<dyn JobWakeup>) -> Self {
+        self.wakeup = Some(wakeup);
+        self
     }
 
     #[must_use]
@@ -114,6 +122,9 @@ impl FileService {
         match self.files.create(&row, &process_file_job(file), self.clock.now()).await {
             Ok(task_id) => {
                 info!(file = %file, size, "file stored");
+                if let Some(wakeup) = &self.wakeup {
+                    wakeup.job_queued();
+                }
                 Ok(Upload { file_id: file, task_id })
             }
             Err(err) => {

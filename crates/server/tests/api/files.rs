@@ -136,6 +136,10 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing_behind() {
     let chunks = futures_util::stream::iter((0..128).map(|_| Ok::<_, std::io::Error>(vec![b'z'; 64 * 1024])));
     let part = Part::stream(reqwest::Body::wrap_stream(chunks)).file_name("stream.bin");
     error_shape(upload_part(&app, Some(&alice.access), part).await, 413).await;
+    // Fields other than `file` are not kept, but they are not a way around the limit either.
+    let padded = Form::new().text("note", "n".repeat(2048)).part("file", Part::bytes(b"x".to_vec()).file_name("x"));
+    let res = app.request(Method::POST, "/api/v1/files", Some(&alice.access)).multipart(padded).send().await;
+    error_shape(res.expect("send"), 413).await;
     assert!(files_under(&app.uploads).is_empty(), "no partial file: {:?}", files_under(&app.uploads));
     // Exactly the limit is fine.
     let file = processed(&app, &alice, "edge.txt", &[b'y'; 1024], "text/plain").await;
@@ -248,4 +252,13 @@ async fn a_user_deleted_during_their_upload_gets_401_and_leaves_no_bytes_behind(
     let body = error_shape(res, 401).await;
     assert_eq!(body["detail"], "Could not validate credentials");
     assert!(files_under(&app.uploads).is_empty(), "{:?}", files_under(&app.uploads));
+}
+
+#[actix_web::test]
+async fn processing_starts_when_the_upload_is_stored_not_at_the_next_poll() {
+    // Workers that would otherwise look for work once a minute.
+    let app = TestApp::spawn_with(&[("JOB_POLL_INTERVAL_MS", "60000")]).await;
+    let (_, alice) = app.user("alice").await;
+    let file = processed(&app, &alice, "now.txt", b"right away\n", "text/plain").await;
+    assert_eq!(file["line_count"], 1);
 }
