@@ -151,4 +151,12 @@ impl FileStore for LocalFileStore {
     async fn delete_owner(&self, owner: UserId) -> Result<(), PortError> {
         ignore_missing(tokio::fs::remove_dir_all(self.owner_dir(owner)).await, "delete folder")
     }
+
+    async fn check(&self) -> Result<(), PortError> {
+        // A real write: an unmounted volume or a read-only one fails here, not at the next upload.
+        // The folder is not recreated: if it vanished, something outside hexgate is wrong.
+        let probe = self.root.join(".ready-probe");
+        tokio::fs::write(&probe, b"ok").await.map_err(|e| unavailable("write probe", &e))?;
+        ignore_missing(tokio::fs::remove_file(&probe).await, "remove probe")
+    }
 }

@@ -46,6 +46,8 @@ pub trait FileStore: Send + Sync {
     async fn delete(&self, key: &BlobKey) -> Result<(), PortError>;
     /// Removes every blob of `owner` (their account is gone).
     async fn delete_owner(&self, owner: UserId) -> Result<(), PortError>;
+    /// Whether blobs can be written now (for `/ready`): a store that is gone or read-only is down.
+    async fn check(&self) -> Result<(), PortError>;
 }
 
 /// A file's metadata row as the upload writes it.

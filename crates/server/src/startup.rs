@@ -64,6 +64,19 @@ impl ReadinessCheck for DatabaseCheck {
     }
 }
 
+/// Uploads need somewhere to go.
+struct FileStoreCheck(Arc<dyn hexgate_ports::FileStore>);
+
+#[async_trait]
+impl ReadinessCheck for FileStoreCheck {
+    fn name(&self) -> &'static str {
+        "uploads"
+    }
+    async fn check(&self) -> Result<(), String> {
+        self.0.check().await.map_err(|e| e.to_string())
+    }
+}
+
 /// The in-process cache is always there; Redis is asked.
 enum CacheCheck {
     InProcess,
@@ -232,7 +245,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             login_failure_window: Duration::from_secs(config.login_failure_window_seconds),
         },
     ));
-    let readiness: Vec<Arc<dyn ReadinessCheck>> = vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check)];
+    let readiness: Vec<Arc<dyn ReadinessCheck>> =
+        vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
     let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));
     let catalog = Arc::new(CatalogService::new(Arc::new(SqlProductRepository::new(db.clone())), clock.clone()));
     let orders = Arc::new(OrderService::new(orders_repo.clone(), clock.clone()));

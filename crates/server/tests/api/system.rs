@@ -19,7 +19,15 @@ async fn ready_reports_each_dependency() {
     let res = app.get("/ready", None).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
-    assert_eq!(body, serde_json::json!({"status": "ready", "checks": {"database": "ok", "cache": "ok"}}));
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ready", "checks": {"database": "ok", "cache": "ok", "uploads": "ok"}})
+    );
+    // The upload folder vanishing (an unmounted volume) takes the instance out of rotation.
+    std::fs::remove_dir_all(&app.uploads).expect("remove");
+    let body = error_shape(app.get("/ready", None).await, 503).await;
+    assert_eq!(body["checks"]["uploads"], "unavailable", "{body}");
+    assert_eq!(body["checks"]["database"], "ok");
 }
 
 #[actix_web::test]
