@@ -89,15 +89,6 @@ impl FileStatus {
             JobStatus::Failed => Self::Failed,
         }
     }
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Processing => "processing",
-            Self::Done => "done",
-            Self::Failed => "failed",
-        }
-    }
 }
 
 /// What processing learned from the bytes themselves.

@@ -14,7 +14,7 @@ const HEAD: usize = 8 * 1024;
 ///
 /// # Errors
 /// The reader's I/O errors.
-pub fn inspect_reader(mut reader: impl Read) -> std::io::Result<FileFacts> {
+pub(crate) fn inspect_reader(mut reader: impl Read) -> std::io::Result<FileFacts> {
     let mut hasher = Sha256::new();
     let mut stats = TextStats::new();
     let mut head = Vec::with_capacity(HEAD);

@@ -4,5 +4,4 @@
 mod inspect;
 mod store;
 
-pub use inspect::inspect_reader;
 pub use store::LocalFileStore;

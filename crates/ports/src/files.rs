@@ -72,8 +72,8 @@ pub trait FileRepository: Send + Sync {
     async fn get(&self, id: FileId) -> Result<Option<StoredFile>, PortError>;
     /// `false` when the file is gone (deleted while it was processed).
     async fn record_facts(&self, id: FileId, facts: &FileFacts, now: DateTime<Utc>) -> Result<bool, PortError>;
-    /// Removes the row and its job; `false` when there was none.
-    async fn delete(&self, id: FileId) -> Result<bool, PortError>;
+    /// Removes the row and its processing job (`task`); `false` when there was no row.
+    async fn delete(&self, id: FileId, task: JobId) -> Result<bool, PortError>;
     /// Whose upload a task processes; `None` for tasks that are no file's.
     async fn owner_of_task(&self, task: JobId) -> Result<Option<UserId>, PortError>;
 }

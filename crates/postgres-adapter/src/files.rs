@@ -11,7 +11,6 @@ use crate::entity::files::{ActiveModel, Column, Entity, Model};
 use crate::entity::jobs;
 use crate::error::port_error;
 use crate::jobs::enqueue_in;
-use crate::lock::become_writer;
 
 #[derive(Clone)]
 pub struct SqlFileRepository {
@@ -107,15 +106,21 @@ impl FileRepository for SqlFileRepository {
         Ok(result.rows_affected == 1)
     }
 
-    async fn delete(&self, id: FileId) -> Result<bool, PortError> {
+    async fn delete(&self, id: FileId, task: JobId) -> Result<bool, PortError> {
+        // Writes only, so no read to lock first; a worker still holding the job finds it gone and
+        // records nothing.
         let txn = self.db.begin().await.map_err(port_error)?;
-        become_writer(&txn).await.map_err(port_error)?;
-        let Some(file) = Entity::find_by_id(id.0).one(&txn).await.map_err(port_error)? else { return Ok(false) };
-        Entity::delete_by_id(file.id).exec(&txn).await.map_err(port_error)?;
-        // A worker still holding the job finds it gone and records nothing.
-        jobs::Entity::delete_by_id(file.task_id).exec(&txn).await.map_err(port_error)?;
+        let deleted = Entity::delete_many()
+            .filter(Column::Id.eq(id.0))
+            .filter(Column::TaskId.eq(task.0))
+            .exec(&txn)
+            .await
+            .map_err(port_error)?;
+        if deleted.rows_affected == 1 {
+            jobs::Entity::delete_by_id(task.0).exec(&txn).await.map_err(port_error)?;
+        }
         txn.commit().await.map_err(port_error)?;
-        Ok(true)
+        Ok(deleted.rows_affected == 1)
     }
 
     async fn owner_of_task(&self, task: JobId) -> Result<Option<UserId>, PortError> {

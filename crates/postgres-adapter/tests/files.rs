@@ -51,8 +51,8 @@ async fn a_file_and_its_job_are_written_together_and_its_status_is_the_jobs() {
         assert_eq!((failed.status, failed.error.as_deref()), (FileStatus::Failed, Some("disk on fire")));
         assert_eq!(failed.facts, Some(facts));
 
-        assert!(files.delete(file.id).await.expect("delete"));
-        assert!(!files.delete(file.id).await.expect("delete again"));
+        assert!(files.delete(file.id, task).await.expect("delete"));
+        assert!(!files.delete(file.id, task).await.expect("delete again"));
         assert!(queue.get(task).await.expect("job").is_none(), "the job goes with its file");
         assert_eq!(files.owner_of_task(task).await.expect("owner"), None);
     })

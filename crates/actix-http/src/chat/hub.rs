@@ -243,10 +243,4 @@ impl ChatHub {
             }
         }
     }
-
-    /// Clients connected to this instance.
-    #[must_use]
-    pub fn local_clients(&self) -> usize {
-        self.members().len()
-    }
 }

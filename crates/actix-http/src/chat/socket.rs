@@ -14,6 +14,7 @@ use tracing::debug;
 
 use super::hub::{ChatHub, Kick, Membership, Outbound};
 use crate::dto::FieldError;
+use crate::extract::bearer;
 use crate::{ApiError, HttpState};
 
 /// Why a connection ended, and what the client is told.
@@ -44,17 +45,16 @@ impl Ending {
     }
 }
 
-/// The token: `?token=` (browsers cannot set headers on a WebSocket), else a bearer header.
-fn token_of(req: &HttpRequest) -> Option<String> {
+/// The token: `?token=` (browsers cannot set headers on a WebSocket), else the bearer header.
+fn token_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let from_query = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "token")
         .map(|(_, v)| v.into_owned())
         .filter(|t| !t.is_empty());
-    from_query.or_else(|| {
-        let value = req.headers().get("authorization")?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-    })
+    match from_query {
+        Some(token) => Ok(Some(token)),
+        None => bearer(req),
+    }
 }
 
 /// `GET /ws/{client_id}?token=…`: the chat (see `docs/chat.md`).
@@ -71,7 +71,7 @@ pub(crate) async fn chat_socket(
             code: e.code().to_owned(),
         }])
     })?;
-    let token = token_of(&req).ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
+    let token = token_of(&req)?.ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
     let principal = state.auth.authenticate_active(&token).await?;
     let (response, session, frames) = actix_ws::handle(&req, body).map_err(|e| {
         let status = e.as_response_error().status_code();

@@ -15,7 +15,8 @@ use crate::error::ApiError;
 #[openapi_security(name = "BearerAuth", scheme(security_type(http(scheme = "bearer", bearer_format = "JWT"))))]
 pub(crate) struct BearerAuth;
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+/// The bearer token of the `Authorization` header: none, or a malformed header (401).
+pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("authorization") else { return Ok(None) };
     let value = value.to_str().map_err(|_| ApiError::unauthorized("Could not validate credentials"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));

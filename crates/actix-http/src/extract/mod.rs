@@ -5,7 +5,7 @@ mod multipart;
 mod query;
 mod token_form;
 
-pub(crate) use auth::{CurrentUser, MaybeUser};
+pub(crate) use auth::{CurrentUser, MaybeUser, bearer};
 pub(crate) use decode::rule;
 pub(crate) use json::{OptionalJson, ValidJson};
 pub(crate) use multipart::FileUpload;

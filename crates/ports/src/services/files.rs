@@ -162,7 +162,7 @@ impl FileService {
     /// As [`FileService::get`].
     pub async fn delete(&self, actor: &User, id: FileId) -> Result<(), ServiceError> {
         let file = self.get(actor, id).await?;
-        if !self.files.delete(id).await? {
+        if !self.files.delete(id, JobId(file.task_id)).await? {
             return Err(FILE_NOT_FOUND);
         }
         if let Err(err) = self.store.delete(&key_of(&file)).await {
