@@ -34,9 +34,18 @@ impl Argon2Hasher {
     }
 
     async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, PortError> {
-        let _permit =
-            self.permits.acquire().await.map_err(|_| PortError::Internal("hasher semaphore closed".into()))?;
-        tokio::task::spawn_blocking(f).await.map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|_| PortError::Internal("hasher semaphore closed".into()))?;
+        // The permit travels with the work, not with the caller: a request dropped mid-hash (the
+        // client hung up) must not free a slot while its 19 MiB are still in use on the pool.
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f()
+        })
+        .await
+        .map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
     }
 
     fn dummy_hash(&self) -> String {
@@ -116,6 +125,26 @@ mod tests {
         let a = hasher.hash(&password).await.expect("hash");
         let b = hasher.hash(&password).await.expect("hash");
         assert_ne!(a, b);
+    }
+
+    #[tokio::test]
+    async fn a_hash_abandoned_by_its_caller_keeps_its_slot_until_the_work_is_done() {
+        let hasher = Argon2Hasher::new();
+        let slots = hasher.permits.available_permits();
+        let password = Password::parse("Secret123").expect("valid");
+        // The caller gives up long before a 19 MiB hash can finish.
+        let abandoned = tokio::time::timeout(std::time::Duration::from_millis(1), hasher.hash(&password)).await;
+        assert!(abandoned.is_err(), "the hash cannot finish in a millisecond");
+        assert_eq!(hasher.permits.available_permits(), slots - 1, "the running hash still holds its slot");
+        // Once the blocking work ends, the slot is free again.
+        let _ = hasher.hash(&password).await.expect("hash");
+        for _ in 0..200 {
+            if hasher.permits.available_permits() == slots {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the slot was never given back");
     }
 
     #[tokio::test]

@@ -9,6 +9,19 @@ use hexgate_server::startup::{self, Application};
 use hexgate_server::telemetry;
 use secrecy::SecretString;
 
+/// jemalloc, not glibc's malloc: every password hash allocates and frees a 19 MiB Argon2 block,
+/// and glibc keeps such blocks in its heap once its dynamic mmap threshold has risen, where the
+/// small allocations made between hashes fragment them: the process grew by megabytes per hash
+/// and never gave them back. jemalloc serves blocks this large from an arena that returns them to
+/// the OS as soon as they are freed. Measured in docs/benchmarks.md; chosen in docs/decisions.md.
+#[cfg(not(any(feature = "system-allocator", feature = "mimalloc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+#[cfg(all(feature = "mimalloc", not(feature = "system-allocator")))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
