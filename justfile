@@ -35,3 +35,7 @@ bench:
 # Uploads and chat fan-out on a release build (see docs/benchmarks.md).
 bench-files-chat:
     bash bench/files_chat.sh
+
+# Memory soak on a release build, SQLite and PostgreSQL (see bench/memory_soak.sh; SCALE=0.05 for a quick run).
+bench-memory:
+    bash bench/memory_soak.sh
