@@ -9,16 +9,48 @@ use actix_web::{HttpResponse, ResponseError};
 use apistos::paths::{MediaType, Response};
 use apistos::reference_or::ReferenceOr;
 use apistos::{ApiComponent, ApiErrorComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema};
-use hexgate_ports::ServiceError;
+use hexgate_ports::{ErrorCode, ServiceError};
 
 use crate::dto::{ErrorBody, FieldError};
 use crate::middleware::request_id;
 
-/// An error on its way to the client: status, the human `detail`, per-field problems and extra
-/// headers (`WWW-Authenticate`, `Retry-After`, `Allow`).
+/// The one code → status table. Every error body's status comes from here.
+#[must_use]
+pub const fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::MalformedJson
+        | ErrorCode::BadRequest
+        | ErrorCode::InactiveUser
+        | ErrorCode::PasswordIncorrect
+        | ErrorCode::DuplicateInBatch
+        | ErrorCode::InvalidToken => StatusCode::BAD_REQUEST,
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::NotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::NotAuthenticated | ErrorCode::InvalidCredentials | ErrorCode::MfaCodeInvalid => {
+            StatusCode::UNAUTHORIZED
+        }
+        ErrorCode::InsufficientPermissions | ErrorCode::InsufficientScope | ErrorCode::MfaRequired => {
+            StatusCode::FORBIDDEN
+        }
+        ErrorCode::EmailTaken
+        | ErrorCode::UsernameTaken
+        | ErrorCode::LastAdmin
+        | ErrorCode::LastOwner
+        | ErrorCode::Conflict => StatusCode::CONFLICT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// An error on its way to the client: its code (which fixes the status), the human `detail`,
+/// per-field problems and extra headers (`WWW-Authenticate`, `Retry-After`, `Allow`).
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
+    pub code: ErrorCode,
     pub detail: String,
     pub errors: Option<Vec<FieldError>>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
@@ -26,24 +58,27 @@ pub struct ApiError {
 
 impl ApiError {
     #[must_use]
-    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
-        Self { status, detail: detail.into(), errors: None, headers: Vec::new() }
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        let mut err = Self { code, detail: detail.into(), errors: None, headers: Vec::new() };
+        if status_of(code) == StatusCode::UNAUTHORIZED {
+            err.headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        err
     }
 
     #[must_use]
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        Self { errors: Some(errors), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Validation error") }
+        Self { errors: Some(errors), ..Self::new(ErrorCode::ValidationFailed, "Validation error") }
     }
 
     #[must_use]
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, detail)
-            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+        Self::new(ErrorCode::NotAuthenticated, detail)
     }
 
     #[must_use]
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests")
+        Self::new(ErrorCode::RateLimited, "Too many requests")
             .with_header(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)))
     }
 
@@ -53,42 +88,58 @@ impl ApiError {
         self
     }
 
-    /// The canonical text for a status that reached the client without a body of ours.
+    #[must_use]
+    pub const fn status(&self) -> StatusCode {
+        status_of(self.code)
+    }
+
+    /// The code and canonical text for a status that reached the client without a body of ours
+    /// (actix's own 404, 405, 413, …).
     #[must_use]
     pub fn from_status(status: StatusCode) -> Self {
-        let detail = match status.as_u16() {
-            400 => "Bad request",
-            404 => "Not found",
-            405 => "Method not allowed",
-            413 => "Request body too large",
-            415 => "Unsupported media type: send application/json",
-            429 => "Too many requests",
-            503 => "Service unavailable",
-            s if s >= 500 => "Internal server error",
-            _ => status.canonical_reason().unwrap_or("Error"),
+        let (code, detail) = match status.as_u16() {
+            400 => (ErrorCode::BadRequest, "Bad request"),
+            401 => (ErrorCode::NotAuthenticated, "Not authenticated"),
+            403 => (ErrorCode::InsufficientPermissions, "Insufficient permissions"),
+            404 => (ErrorCode::NotFound, "Not found"),
+            405 => (ErrorCode::MethodNotAllowed, "Method not allowed"),
+            413 => (ErrorCode::PayloadTooLarge, "Request body too large"),
+            415 => (ErrorCode::UnsupportedMediaType, "Unsupported media type: send application/json"),
+            422 => (ErrorCode::ValidationFailed, "Validation error"),
+            429 => (ErrorCode::RateLimited, "Too many requests"),
+            503 => (ErrorCode::Unavailable, "Service unavailable"),
+            _ if status.is_client_error() => {
+                (ErrorCode::BadRequest, status.canonical_reason().unwrap_or("Bad request"))
+            }
+            _ => (ErrorCode::Internal, "Internal server error"),
         };
-        Self::new(status, detail)
+        Self::new(code, detail)
     }
 
     #[must_use]
     pub fn body(&self, request_id: String) -> ErrorBody {
-        ErrorBody { detail: self.detail.clone(), errors: self.errors.clone(), request_id }
+        ErrorBody {
+            detail: self.detail.clone(),
+            code: self.code.as_str().to_owned(),
+            errors: self.errors.clone(),
+            request_id,
+        }
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.as_u16(), self.detail)
+        write!(f, "{} {}", self.code, self.detail)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        self.status
+        self.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
+        let mut response = HttpResponse::build(self.status());
         for (name, value) in &self.headers {
             response.insert_header((name.clone(), value.clone()));
         }
@@ -96,38 +147,39 @@ impl ResponseError for ApiError {
     }
 }
 
+/// Where the fields a use case names came from: the request body, since every use-case input
+/// that can be wrong only in the light of stored state (an unknown product, an empty upload) is
+/// part of a body.
+const USE_CASE_FIELD_LOCATION: &str = "body";
+
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
+        let code = err.code();
         match err {
             ServiceError::Invalid(violations) => Self::validation(
                 violations
                     .into_iter()
-                    .map(|v| FieldError { field: Some(v.field), message: v.message, code: v.code.to_owned() })
+                    .map(|v| FieldError {
+                        field: Some(format!("{USE_CASE_FIELD_LOCATION}.{}", v.field)),
+                        message: v.message,
+                        code: v.code.to_owned(),
+                    })
                     .collect(),
             ),
-            ServiceError::BadRequest(detail) => Self::new(StatusCode::BAD_REQUEST, detail),
-            ServiceError::InvalidCredentials => Self::unauthorized("Incorrect username or password"),
-            ServiceError::Unauthenticated => Self::unauthorized("Could not validate credentials"),
-            ServiceError::InactiveUser => Self::new(StatusCode::BAD_REQUEST, "Inactive user"),
-            ServiceError::Forbidden => Self::new(StatusCode::FORBIDDEN, "Insufficient permissions"),
-            ServiceError::NotFound(detail) => Self::new(StatusCode::NOT_FOUND, detail),
-            ServiceError::Conflict(detail) => Self::new(StatusCode::CONFLICT, detail),
-            ServiceError::PayloadTooLarge(detail) => Self::new(StatusCode::PAYLOAD_TOO_LARGE, detail),
             ServiceError::TooManyAttempts { retry_after_secs } => {
-                let mut e = Self::too_many_requests(retry_after_secs);
-                e.detail = "Too many failed login attempts; try again later".into();
-                e
+                let detail = err.to_string();
+                Self { detail, ..Self::too_many_requests(retry_after_secs) }
             }
-            ServiceError::Unavailable(what) => {
+            ServiceError::Unavailable(ref what) => {
                 tracing::warn!(dependency = %what, "dependency unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable")
-                    .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+                Self::new(code, err.to_string()).with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
             }
-            ServiceError::Internal(cause) => {
+            ServiceError::Internal(ref cause) => {
                 // The cause goes to the log, never to the client.
                 tracing::error!(%cause, "internal error");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+                Self::new(code, err.to_string())
             }
+            other => Self::new(code, other.to_string()),
         }
     }
 }

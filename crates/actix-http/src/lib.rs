@@ -16,6 +16,5 @@ mod state;
 pub use chat::{ChatHub, ChatSettings};
 pub use client_ip::ClientIp;
 pub use error::ApiError;
-pub use openapi::openapi_document;
-pub use server::{HttpServerHandle, serve};
+pub use server::{HttpServerHandle, openapi_document, serve};
 pub use state::{HttpSettings, HttpState, ReadinessCheck};

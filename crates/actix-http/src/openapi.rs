@@ -41,16 +41,3 @@ pub(crate) fn spec() -> Spec {
         ..Default::default()
     }
 }
-
-/// The document, as `hexgate openapi` prints it and `/openapi.json` serves it.
-///
-/// # Panics
-/// Never in practice: the document is built from static route definitions.
-pub async fn openapi_document() -> String {
-    use actix_web::test;
-    let settings = crate::HttpSettings { docs_enabled: true, ..Default::default() };
-    let app = test::init_service(crate::server::app(None, settings)).await;
-    let req = test::TestRequest::get().uri(SPEC_PATH).to_request();
-    let body = test::call_and_read_body(&app, req).await;
-    String::from_utf8_lossy(&body).into_owned()
-}

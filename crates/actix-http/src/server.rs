@@ -36,18 +36,27 @@ fn cors(settings: &HttpSettings) -> Cors {
     )
 }
 
-fn path_error(err: actix_web::error::PathError, _: &actix_web::HttpRequest) -> actix_web::Error {
-    let message = match &err {
-        actix_web::error::PathError::Deserialize(e) => e.to_string(),
-        other => other.to_string(),
-    };
-    let field = if message.contains("UUID") || message.contains("uuid") { "path.id" } else { "path" };
-    ApiError::validation(vec![FieldError {
-        field: Some(field.to_owned()),
-        message: "must be a UUID".to_owned(),
-        code: "invalid_uuid".to_owned(),
-    }])
-    .into()
+/// Every path parameter of the documented routes is a UUID: the failing ones are those of the
+/// matched route that do not parse as one, named from the route itself (no error text is read).
+fn path_error(_: actix_web::error::PathError, req: &actix_web::HttpRequest) -> actix_web::Error {
+    let mut errors: Vec<FieldError> = req
+        .match_info()
+        .iter()
+        .filter(|(_, value)| uuid::Uuid::parse_str(value).is_err())
+        .map(|(name, _)| FieldError {
+            field: Some(format!("path.{name}")),
+            message: "must be a UUID".to_owned(),
+            code: "invalid_uuid".to_owned(),
+        })
+        .collect();
+    if errors.is_empty() {
+        errors.push(FieldError {
+            field: Some("path".to_owned()),
+            message: "invalid path".to_owned(),
+            code: "invalid_type".to_owned(),
+        });
+    }
+    ApiError::validation(errors).into()
 }
 
 async fn not_found() -> HttpResponse {
@@ -97,6 +106,17 @@ pub(crate) fn app(
     };
     // Outside the OpenAPI document: a WebSocket and a static page (see docs/chat.md).
     app.configure(chat::configure)
+}
+
+/// The document, as `hexgate openapi` prints it and `/openapi.json` serves it: rendered by the
+/// app's own `/openapi.json` handler, in process, with no listener, no state and no adapters.
+pub async fn openapi_document() -> String {
+    use actix_web::test;
+    let settings = HttpSettings { docs_enabled: true, ..Default::default() };
+    let app = test::init_service(app(None, settings)).await;
+    let req = test::TestRequest::get().uri(SPEC_PATH).to_request();
+    let body = test::call_and_read_body(&app, req).await;
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// A running server: await it to run until stopped; stop it with the handle.

@@ -9,8 +9,8 @@ use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, Permission, PermissionSet, User, UserId, Username};
 use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList, InMemoryStore};
 use hexgate_ports::{
-    AuthPolicy, AuthService, Clock, LoginAttempt, NewAccount, Principal, ServiceError, SuperuserOutcome, TokenPair,
-    UserChanges, UserService,
+    AuthPolicy, AuthService, BatchField, Clock, LoginAttempt, NewAccount, Principal, Resource, ServiceError,
+    SuperuserOutcome, TokenPair, UserChanges, UserService,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -108,16 +108,10 @@ async fn sign_up_never_grants_permissions_and_duplicates_conflict() {
     let user = w.users.register(None, account("ada")).await.expect("register");
     assert_eq!(user.permissions, PermissionSet::EMPTY);
     assert!(!user.is_verified);
-    assert_eq!(
-        w.users.register(None, account("ada")).await.unwrap_err(),
-        ServiceError::Conflict("Email already registered".into())
-    );
+    assert_eq!(w.users.register(None, account("ada")).await.unwrap_err(), ServiceError::EmailTaken);
     let mut same_name = account("ada");
     same_name.email = Email::parse("other@example.com").expect("email");
-    assert_eq!(
-        w.users.register(None, same_name).await.unwrap_err(),
-        ServiceError::Conflict("Username already taken".into())
-    );
+    assert_eq!(w.users.register(None, same_name).await.unwrap_err(), ServiceError::UsernameTaken);
 }
 
 #[tokio::test]
@@ -218,7 +212,7 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
     let new = Password::parse("Newpass123").expect("valid");
     assert!(matches!(
         w.auth.change_password(&here, &Password::candidate("nope"), &new).await,
-        Err(ServiceError::BadRequest(_))
+        Err(ServiceError::PasswordIncorrect)
     ));
     w.auth.change_password(&here, &Password::candidate("Password123"), &new).await.expect("change");
     assert!(w.auth.authenticate(elsewhere.access_token.expose_secret()).await.is_err());
@@ -233,7 +227,7 @@ async fn sessions_can_be_revoked_only_by_their_owner() {
     let (_, _, theirs) = w.signed_in("jack").await;
     assert_eq!(
         w.auth.revoke_session(&theirs, mine.claims.session_id).await.err(),
-        Some(ServiceError::NotFound("Session not found"))
+        Some(ServiceError::NotFound(Resource::Session))
     );
     w.auth.revoke_session(&mine, mine.claims.session_id).await.expect("own");
 }
@@ -247,7 +241,7 @@ async fn the_permission_matrix_holds_through_the_service() {
     assert_eq!(w.users.get(&me, other.id).await.err(), Some(ServiceError::Forbidden));
     assert_eq!(w.users.get(&me, UserId::new()).await.err(), Some(ServiceError::Forbidden));
     let admin = w.admin().await;
-    assert_eq!(w.users.get(&admin, UserId::new()).await.err(), Some(ServiceError::NotFound("User not found")));
+    assert_eq!(w.users.get(&admin, UserId::new()).await.err(), Some(ServiceError::NotFound(Resource::User)));
     let manager = w
         .users
         .set_permissions(&admin, other.id, PermissionSet::EMPTY.with(Permission::UserManager))
@@ -263,9 +257,9 @@ async fn the_last_admin_cannot_leave() {
     let admin = w.admin().await;
     assert!(matches!(
         w.users.set_permissions(&admin, admin.id, PermissionSet::EMPTY).await,
-        Err(ServiceError::Conflict(_))
+        Err(ServiceError::LastAdmin)
     ));
-    assert!(matches!(w.users.delete(&admin, admin.id).await, Err(ServiceError::Conflict(_))));
+    assert!(matches!(w.users.delete(&admin, admin.id).await, Err(ServiceError::LastAdmin)));
 }
 
 #[tokio::test]
@@ -274,14 +268,11 @@ async fn batch_checks_duplicates_and_taken_names_before_creating_anything() {
     let admin = w.admin().await;
     w.users.register(None, account("taken")).await.expect("register");
     let dup = vec![account("one"), account("one")];
-    assert_eq!(
-        w.users.create_batch(&admin, dup).await.err(),
-        Some(ServiceError::BadRequest("Duplicate emails in batch".into()))
-    );
+    assert_eq!(w.users.create_batch(&admin, dup).await.err(), Some(ServiceError::DuplicateInBatch(BatchField::Emails)));
     let taken = vec![account("two"), account("taken")];
     assert_eq!(
         w.users.create_batch(&admin, taken).await.err(),
-        Some(ServiceError::Conflict("Emails already registered: taken@example.com".into()))
+        Some(ServiceError::EmailsTaken(vec!["taken@example.com".into()]))
     );
     assert_eq!(w.users.list(&admin, &Default::default(), Default::default()).await.expect("list").total, 2);
     let created = w.users.create_batch(&admin, vec![account("three"), account("four")]).await.expect("batch");

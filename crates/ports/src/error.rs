@@ -1,8 +1,120 @@
+use std::fmt;
+
 use hexgate_domain::DomainError;
-use hexgate_domain::order::OrderError;
+use hexgate_domain::RuleViolation;
+use hexgate_domain::order::{OrderError, OrderStatus};
 use thiserror::Error;
 
-/// Which uniqueness rule a write broke.
+/// The API's stable machine codes: clients branch on these, never on the wording of a message.
+/// A few are only ever produced by a transport (`malformed_json`, `method_not_allowed`); some are
+/// reserved for features still to come and produced by nothing yet (see [`ErrorCode::reserved`]).
+/// The HTTP adapter maps each to its status in one table; `docs/errors.md` explains each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorCode {
+    ValidationFailed,
+    MalformedJson,
+    BadRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    NotAuthenticated,
+    InvalidCredentials,
+    InactiveUser,
+    PasswordIncorrect,
+    DuplicateInBatch,
+    InsufficientPermissions,
+    InsufficientScope,
+    EmailTaken,
+    UsernameTaken,
+    LastAdmin,
+    LastOwner,
+    Conflict,
+    InvalidToken,
+    MfaRequired,
+    MfaCodeInvalid,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in the order `docs/errors.md` lists them.
+    pub const ALL: [Self; 25] = [
+        Self::ValidationFailed,
+        Self::MalformedJson,
+        Self::BadRequest,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::NotAuthenticated,
+        Self::InvalidCredentials,
+        Self::InactiveUser,
+        Self::PasswordIncorrect,
+        Self::DuplicateInBatch,
+        Self::InsufficientPermissions,
+        Self::InsufficientScope,
+        Self::EmailTaken,
+        Self::UsernameTaken,
+        Self::LastAdmin,
+        Self::LastOwner,
+        Self::Conflict,
+        Self::InvalidToken,
+        Self::MfaRequired,
+        Self::MfaCodeInvalid,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "validation_failed",
+            Self::MalformedJson => "malformed_json",
+            Self::BadRequest => "bad_request",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::NotAuthenticated => "not_authenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InactiveUser => "inactive_user",
+            Self::PasswordIncorrect => "password_incorrect",
+            Self::DuplicateInBatch => "duplicate_in_batch",
+            Self::InsufficientPermissions => "insufficient_permissions",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::EmailTaken => "email_taken",
+            Self::UsernameTaken => "username_taken",
+            Self::LastAdmin => "last_admin",
+            Self::LastOwner => "last_owner",
+            Self::Conflict => "conflict",
+            Self::InvalidToken => "invalid_token",
+            Self::MfaRequired => "mfa_required",
+            Self::MfaCodeInvalid => "mfa_code_invalid",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// Codes the contract names for features not built yet (API keys, organizations, second
+    /// factors). They are in the published enum so clients can be written against them now.
+    #[must_use]
+    pub const fn reserved(self) -> bool {
+        matches!(self, Self::InsufficientScope | Self::LastOwner | Self::MfaRequired | Self::MfaCodeInvalid)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which uniqueness rule a write broke. Adapters tell them apart by the constraint or index that
+/// refused the write, never by the wording of the driver's message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conflict {
     EmailTaken,
@@ -31,22 +143,78 @@ pub enum PortError {
     Internal(String),
 }
 
-/// A field a use case found wrong after the request's own checks passed (it needed state).
+/// A field a use case found wrong after the request's own checks passed (it needed state). The
+/// path is the field's place in the use case's input (`items.2.product_id`); only the transport
+/// knows where that input came from and adds `body.`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
-    /// Dotted, with its location: `body.items.2.product_id`.
     pub field: String,
     pub message: String,
     pub code: &'static str,
 }
 
-/// What a use case may answer; the HTTP layer maps each variant to a status in one place.
+impl FieldViolation {
+    #[must_use]
+    pub fn new(field: impl Into<String>, message: impl Into<String>, code: &'static str) -> Self {
+        Self { field: field.into(), message: message.into(), code }
+    }
+
+    /// A domain rule broken by the field at `field`.
+    #[must_use]
+    pub fn rule(field: impl Into<String>, violation: &(impl RuleViolation + fmt::Display)) -> Self {
+        Self::new(field, violation.to_string(), violation.code())
+    }
+}
+
+/// What a use case could not find; its `Display` is the client's `detail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A record whose kind the caller did not say (an adapter's bare `NotFound`).
+    Record,
+    User,
+    Session,
+    Product,
+    Order,
+    File,
+    Task,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Record => "Not found",
+            Self::User => "User not found",
+            Self::Session => "Session not found",
+            Self::Product => "Product not found",
+            Self::Order => "Order not found",
+            Self::File => "File not found",
+            Self::Task => "Task not found",
+        })
+    }
+}
+
+/// Which values of a batch repeat inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchField {
+    Emails,
+    Usernames,
+}
+
+impl fmt::Display for BatchField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Emails => "emails",
+            Self::Usernames => "usernames",
+        })
+    }
+}
+
+/// What a use case may answer. Each variant carries typed data and has one stable [`ErrorCode`];
+/// its `Display` is the human `detail`. The HTTP layer maps codes to statuses in one place.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ServiceError {
     #[error("Validation error")]
     Invalid(Vec<FieldViolation>),
-    #[error("{0}")]
-    BadRequest(String),
     #[error("Incorrect username or password")]
     InvalidCredentials,
     #[error("Could not validate credentials")]
@@ -56,45 +224,124 @@ pub enum ServiceError {
     #[error("Insufficient permissions")]
     Forbidden,
     #[error("{0}")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    /// An upload past its size limit.
-    #[error("{0}")]
-    PayloadTooLarge(String),
-    #[error("Too many failed login attempts")]
+    NotFound(Resource),
+    #[error("Email already registered")]
+    EmailTaken,
+    #[error("Username already taken")]
+    UsernameTaken,
+    /// Batch sign-up: these addresses are registered already.
+    #[error("Emails already registered: {}", .0.join(", "))]
+    EmailsTaken(Vec<String>),
+    #[error("Usernames already taken: {}", .0.join(", "))]
+    UsernamesTaken(Vec<String>),
+    #[error("Duplicate {0} in batch")]
+    DuplicateInBatch(BatchField),
+    #[error("The last active admin cannot be demoted, deactivated or deleted")]
+    LastAdmin,
+    #[error("Only a pending order can be cancelled; this one is {0}")]
+    OrderNotPending(OrderStatus),
+    /// The input stream broke off or could not be read (a malformed multipart body).
+    #[error("Malformed request body: {0}")]
+    MalformedInput(String),
+    /// The caller's own password, asked again before a sensitive change, is wrong.
+    #[error("Incorrect current password")]
+    PasswordIncorrect,
+    /// A reset or verification token that is unknown, used or expired.
+    #[error("Invalid or expired token")]
+    InvalidToken,
+    #[error("File too large: the limit is {limit} bytes")]
+    PayloadTooLarge { limit: u64 },
+    #[error("Too many failed login attempts; try again later")]
     TooManyAttempts { retry_after_secs: u64 },
-    #[error("Service unavailable: {0}")]
+    /// The dependency that is down; logged, never shown.
+    #[error("Service unavailable")]
     Unavailable(String),
+    /// The cause; logged, never shown.
     #[error("Internal server error")]
     Internal(String),
+}
+
+impl ServiceError {
+    #[must_use]
+    pub const fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid(_) => ErrorCode::ValidationFailed,
+            Self::InvalidCredentials => ErrorCode::InvalidCredentials,
+            Self::Unauthenticated => ErrorCode::NotAuthenticated,
+            Self::InactiveUser => ErrorCode::InactiveUser,
+            Self::Forbidden => ErrorCode::InsufficientPermissions,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::EmailTaken | Self::EmailsTaken(_) => ErrorCode::EmailTaken,
+            Self::UsernameTaken | Self::UsernamesTaken(_) => ErrorCode::UsernameTaken,
+            Self::DuplicateInBatch(_) => ErrorCode::DuplicateInBatch,
+            Self::LastAdmin => ErrorCode::LastAdmin,
+            Self::OrderNotPending(_) => ErrorCode::Conflict,
+            Self::MalformedInput(_) => ErrorCode::BadRequest,
+            Self::PasswordIncorrect => ErrorCode::PasswordIncorrect,
+            Self::InvalidToken => ErrorCode::InvalidToken,
+            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::TooManyAttempts { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::Unavailable,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// One field of the use case's input broke a rule.
+    #[must_use]
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>, code: &'static str) -> Self {
+        Self::Invalid(vec![FieldViolation::new(field, message, code)])
+    }
 }
 
 impl From<PortError> for ServiceError {
     fn from(err: PortError) -> Self {
         match err {
-            PortError::NotFound => Self::NotFound("Not found"),
-            PortError::Conflict(Conflict::EmailTaken) => Self::Conflict("Email already registered".into()),
-            PortError::Conflict(Conflict::UsernameTaken) => Self::Conflict("Username already taken".into()),
-            PortError::Rule(DomainError::LastAdmin) => {
-                Self::Conflict("The last active admin cannot be demoted, deactivated or deleted".into())
-            }
-            PortError::Order(OrderError::NotPending(status)) => {
-                Self::Conflict(format!("Only a pending order can be cancelled; this one is {status}"))
-            }
-            PortError::Order(other) => Self::BadRequest(other.to_string()),
+            PortError::NotFound => Self::NotFound(Resource::Record),
+            PortError::Conflict(Conflict::EmailTaken) => Self::EmailTaken,
+            PortError::Conflict(Conflict::UsernameTaken) => Self::UsernameTaken,
+            PortError::Rule(DomainError::LastAdmin) => Self::LastAdmin,
+            PortError::Order(OrderError::NotPending(status)) => Self::OrderNotPending(status),
+            PortError::Order(other) => Self::Invalid(vec![FieldViolation::rule("items", &other)]),
             PortError::UnknownProducts(lines) => Self::Invalid(
                 lines
                     .into_iter()
-                    .map(|i| FieldViolation {
-                        field: format!("body.items.{i}.product_id"),
-                        message: "no such product".into(),
-                        code: "product_unknown",
-                    })
+                    .map(|i| FieldViolation::new(format!("items.{i}.product_id"), "no such product", "product_unknown"))
                     .collect(),
             ),
             PortError::Unavailable(what) => Self::Unavailable(what),
             PortError::Internal(what) => Self::Internal(what),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_in_snake_case() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn typed_conflicts_keep_their_codes_and_texts() {
+        let taken = ServiceError::EmailsTaken(vec!["a@x.io".into(), "b@y.io".into()]);
+        assert_eq!(taken.code(), ErrorCode::EmailTaken);
+        assert_eq!(taken.to_string(), "Emails already registered: a@x.io, b@y.io");
+        assert_eq!(ServiceError::DuplicateInBatch(BatchField::Usernames).to_string(), "Duplicate usernames in batch");
+        assert_eq!(ServiceError::from(PortError::Conflict(Conflict::UsernameTaken)).code(), ErrorCode::UsernameTaken);
+        assert_eq!(ServiceError::from(PortError::Rule(DomainError::LastAdmin)).code(), ErrorCode::LastAdmin);
+    }
+
+    #[test]
+    fn unknown_products_name_their_lines_without_a_transport_prefix() {
+        let err = ServiceError::from(PortError::UnknownProducts(vec![0, 2]));
+        let ServiceError::Invalid(fields) = err else { panic!("not a validation error") };
+        let paths: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(paths, ["items.0.product_id", "items.2.product_id"]);
     }
 }

@@ -25,7 +25,7 @@ pub use clock::{Clock, SystemClock};
 pub use crypto::{
     AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
-pub use error::{Conflict, FieldViolation, PortError, ServiceError};
+pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
 pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
 pub use mail::{Mail, Mailer};

@@ -75,7 +75,7 @@ pub(crate) async fn chat_socket(
     let principal = state.auth.authenticate_active(&token).await?;
     let (response, session, frames) = actix_ws::handle(&req, body).map_err(|e| {
         let status = e.as_response_error().status_code();
-        ApiError::new(status, format!("WebSocket upgrade refused: {e}"))
+        ApiError { detail: format!("WebSocket upgrade refused: {e}"), ..ApiError::from_status(status) }
     })?;
     let frames =
         frames.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);

@@ -20,6 +20,9 @@ pub struct FieldError {
 #[schemars(example = error_example())]
 pub struct ErrorBody {
     pub detail: String,
+    /// Stable and machine-readable: branch on this, never on `detail` (see `docs/errors.md`).
+    #[schemars(schema_with = "error_code_schema")]
+    pub code: String,
     /// `null` unless there are per-field problems.
     pub errors: Option<Vec<FieldError>>,
     pub request_id: String,
@@ -28,9 +31,19 @@ pub struct ErrorBody {
 fn error_example() -> serde_json::Value {
     serde_json::json!({
         "detail": "Validation error",
+        "code": "validation_failed",
         "errors": [{"field": "body.password", "message": "must contain a digit (0-9)", "code": "password_digit"}],
         "request_id": "0193a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b"
     })
+}
+
+/// `code` as an enum of every code the API answers, reserved ones included, from the one list.
+pub(crate) fn error_code_schema(_: &mut apistos::schemars::SchemaGenerator) -> apistos::schemars::Schema {
+    let codes: Vec<&str> = hexgate_ports::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+    let mut schema = serde_json::Map::new();
+    schema.insert("type".into(), "string".into());
+    schema.insert("enum".into(), codes.into());
+    schema.into()
 }
 
 /// A page of a list; every list endpoint answers this shape.

@@ -23,6 +23,9 @@ pub struct ReadyResponse {
 #[schemars(crate = "apistos")]
 pub struct NotReadyResponse {
     pub detail: String,
+    /// Always `unavailable`.
+    #[schemars(schema_with = "super::common::error_code_schema")]
+    pub code: String,
     pub errors: Option<Vec<super::FieldError>>,
     pub request_id: String,
     pub status: &'static str,

@@ -1,3 +1,4 @@
+use hexgate_ports::ErrorCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -39,7 +40,7 @@ pub(crate) async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Re
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "Could not read the request body"))?;
+        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::BadRequest, "Could not read the request body"))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::from_status(StatusCode::PAYLOAD_TOO_LARGE));
         }
@@ -49,7 +50,7 @@ pub(crate) async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Re
 }
 
 pub(crate) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "Malformed JSON body"))
+    serde_json::from_slice(bytes).map_err(|_| ApiError::new(ErrorCode::MalformedJson, "Malformed JSON body"))
 }
 
 impl<T> FromRequest for ValidJson<T>

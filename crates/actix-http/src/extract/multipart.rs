@@ -1,11 +1,12 @@
 //! The upload body: `multipart/form-data` with a `file` field, read as a stream (never buffered
 //! whole). The OpenAPI document shows it as a form with one binary field.
 
+use hexgate_ports::ErrorCode;
 use std::future::{Ready, ready};
 
 use actix_multipart::Multipart;
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpRequest};
 use apistos::reference_or::ReferenceOr;
@@ -35,7 +36,7 @@ impl FromRequest for FileUpload {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         if !is_multipart(req) {
             return ready(Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
                 "Unsupported media type: send multipart/form-data with a `file` field",
             )));
         }
@@ -44,7 +45,7 @@ impl FromRequest for FileUpload {
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > limit.saturating_add(FRAMING_ALLOWANCE)) {
             return ready(Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
                 format!("File too large: the limit is {limit} bytes"),
             )));
         }

@@ -1,9 +1,9 @@
+use hexgate_ports::ErrorCode;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 use apistos::paths::{MediaType, RequestBody};
@@ -34,7 +34,7 @@ impl FromRequest for TokenForm {
                 .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
             if !is_form && !is_json(&req) {
                 return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorCode::UnsupportedMediaType,
                     "Unsupported media type: send application/x-www-form-urlencoded or application/json",
                 ));
             }

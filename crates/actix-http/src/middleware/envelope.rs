@@ -1,6 +1,7 @@
 //! The outermost layer: request id, access log, panics turned into 500s, and every error that
 //! did not come from our own code (actix's 404/405/413…) rewritten into the contract's shape.
 
+use hexgate_ports::ErrorCode;
 use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
@@ -40,7 +41,7 @@ pub(crate) async fn envelope(
         Err(_) => {
             tracing::error!(request_id = %id, %method, %route, "handler panicked");
             log_access(&id, &method, &route, 500, started, &client);
-            let err = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+            let err = ApiError::new(ErrorCode::Internal, "Internal server error");
             return Err(Rendered::new(StatusCode::INTERNAL_SERVER_ERROR, err, &id).into());
         }
     };
@@ -137,7 +138,7 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(
             body,
-            serde_json::json!({"detail": "Internal server error", "errors": null, "request_id": "panic-1"})
+            serde_json::json!({"detail": "Internal server error", "code": "internal", "errors": null, "request_id": "panic-1"})
         );
     }
 
@@ -156,6 +157,7 @@ mod tests {
         let id = res.headers().get("x-request-id").expect("id").to_str().expect("ascii").to_owned();
         let body: serde_json::Value = test::read_body_json(res).await;
         assert_eq!(body["detail"], "Method not allowed");
+        assert_eq!(body["code"], "method_not_allowed");
         assert_eq!(body["request_id"], id);
     }
 }

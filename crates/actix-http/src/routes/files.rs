@@ -11,14 +11,14 @@ use apistos::schemars::json_schema;
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema, api_operation};
 use futures_util::{StreamExt, TryStreamExt};
 use hexgate_domain::file::{FileId, OCTET_STREAM, StoredFile};
-use hexgate_ports::{Blob, FieldViolation, ServiceError};
+use hexgate_ports::{Blob, ServiceError};
 
 use crate::dto::{FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
 use crate::extract::{CurrentUser, FileUpload};
 use crate::{ApiError, HttpState};
 
 fn malformed(err: &actix_multipart::MultipartError) -> ServiceError {
-    ServiceError::BadRequest(format!("Malformed multipart body: {err}"))
+    ServiceError::MalformedInput(err.to_string())
 }
 
 /// Upload a file
@@ -52,7 +52,7 @@ pub(crate) async fn upload_file(
             while let Some(chunk) = field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
                 skipped += chunk.len() as u64;
                 if skipped > state.files.max_upload_bytes() {
-                    return Err(ServiceError::PayloadTooLarge("Form fields too large".into()).into());
+                    return Err(ServiceError::PayloadTooLarge { limit: state.files.max_upload_bytes() }.into());
                 }
             }
             continue;
@@ -63,12 +63,7 @@ pub(crate) async fn upload_file(
         let upload = state.files.upload(&caller.0.user, &filename, chunks).await?;
         return Ok(AcceptedJson(upload.into()));
     }
-    Err(ServiceError::Invalid(vec![FieldViolation {
-        field: "body.file".into(),
-        message: "field required".into(),
-        code: "missing",
-    }])
-    .into())
+    Err(ServiceError::invalid("file", "field required", "missing").into())
 }
 
 /// Read a file's metadata

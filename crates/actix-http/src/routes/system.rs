@@ -40,6 +40,7 @@ pub(crate) async fn ready(state: Data<HttpState>) -> Result<Json<crate::dto::Rea
     }
     let body = NotReadyResponse {
         detail: format!("Not ready: {} unavailable", down.join(", ")),
+        code: hexgate_ports::ErrorCode::Unavailable.as_str().to_owned(),
         errors: None,
         request_id: request_id::current(),
         status: "not_ready",

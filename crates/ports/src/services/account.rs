@@ -30,8 +30,6 @@ pub struct AccountService {
     pub clock: Arc<dyn Clock>,
 }
 
-const BAD_TOKEN: &str = "Invalid or expired token";
-
 impl AccountService {
     /// Always the same work whatever the address: one job is queued carrying the address, and the
     /// job (later, off the request) decides whether there is anyone to mail. The answer and its
@@ -46,7 +44,7 @@ impl AccountService {
     }
 
     /// # Errors
-    /// `BadRequest` for an unknown, used or expired token.
+    /// `InvalidToken` for an unknown, used or expired token.
     pub async fn reset_password(&self, token: &str, new_password: &Password) -> Result<(), ServiceError> {
         let hash = self.hasher.hash(new_password).await?;
         match self.tokens.reset_password(&self.issuer.hash_refresh(token), &hash, self.clock.now()).await? {
@@ -54,7 +52,7 @@ impl AccountService {
                 tracing::info!(user_id = %user, "password reset; every session revoked");
                 Ok(())
             }
-            None => Err(ServiceError::BadRequest(BAD_TOKEN.into())),
+            None => Err(ServiceError::InvalidToken),
         }
     }
 
@@ -75,12 +73,12 @@ impl AccountService {
     }
 
     /// # Errors
-    /// `BadRequest` for an unknown, used or expired token.
+    /// `InvalidToken` for an unknown, used or expired token.
     pub async fn verify_email(&self, token: &str) -> Result<User, ServiceError> {
         self.tokens
             .verify_email(&self.issuer.hash_refresh(token), self.clock.now())
             .await?
-            .ok_or_else(|| ServiceError::BadRequest(BAD_TOKEN.into()))
+            .ok_or(ServiceError::InvalidToken)
     }
 }
 

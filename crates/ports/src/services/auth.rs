@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use tracing::{info, warn};
 
 use crate::{
-    AccessClaims, Clock, PasswordHasher, RateLimiter, RefreshOutcome, RevocationList, ServiceError, SessionRepository,
-    TokenIssuer, UserRepository,
+    AccessClaims, Clock, PasswordHasher, RateLimiter, RefreshOutcome, Resource, RevocationList, ServiceError,
+    SessionRepository, TokenIssuer, UserRepository,
 };
 
 /// The knobs of authentication, from configuration.
@@ -215,7 +215,7 @@ impl AuthService {
     /// Changes the caller's password and revokes every other session.
     ///
     /// # Errors
-    /// `BadRequest` when `current` is wrong.
+    /// `PasswordIncorrect` when `current` is wrong.
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -224,7 +224,7 @@ impl AuthService {
     ) -> Result<(), ServiceError> {
         let user = &principal.user;
         if !self.hasher.verify(current, Some(&user.password_hash)).await? {
-            return Err(ServiceError::BadRequest("Incorrect current password".into()));
+            return Err(ServiceError::PasswordIncorrect);
         }
         let hash = self.hasher.hash(new).await?;
         let now = self.clock.now();
@@ -254,7 +254,7 @@ impl AuthService {
         if self.sessions.revoke(principal.user.id, session, self.clock.now()).await? {
             Ok(())
         } else {
-            Err(ServiceError::NotFound("Session not found"))
+            Err(ServiceError::NotFound(Resource::Session))
         }
     }
 }

@@ -5,7 +5,7 @@ use hexgate_domain::policy::can_manage_catalog;
 use hexgate_domain::product::{Product, ProductId, ProductName, ProductUpdate};
 use hexgate_domain::{Page, PageRequest, User};
 
-use crate::{Clock, PortError, ProductRepository, ServiceError};
+use crate::{Clock, PortError, ProductRepository, Resource, ServiceError};
 
 pub struct CatalogService {
     products: Arc<dyn ProductRepository>,
@@ -14,7 +14,7 @@ pub struct CatalogService {
 
 fn not_found(err: PortError) -> ServiceError {
     match err {
-        PortError::NotFound => ServiceError::NotFound("Product not found"),
+        PortError::NotFound => ServiceError::NotFound(Resource::Product),
         other => other.into(),
     }
 }
@@ -38,7 +38,7 @@ impl CatalogService {
     /// # Errors
     /// `NotFound`.
     pub async fn get(&self, id: ProductId) -> Result<Product, ServiceError> {
-        self.products.get(id).await?.ok_or(ServiceError::NotFound("Product not found"))
+        self.products.get(id).await?.ok_or(ServiceError::NotFound(Resource::Product))
     }
 
     /// # Errors

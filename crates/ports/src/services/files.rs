@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::jobs::JobHandler;
 use crate::{
-    Blob, BlobKey, Clock, FieldViolation, FileRepository, FileStore, JobId, JobQueue, JobRecord, JobWakeup, NewFile,
-    NewJob, PortError, ServiceError,
+    Blob, BlobKey, Clock, FileRepository, FileStore, JobId, JobQueue, JobRecord, JobWakeup, NewFile, NewJob, PortError,
+    Resource, ServiceError,
 };
 
 pub const PROCESS_FILE: &str = "process_file";
@@ -41,8 +41,8 @@ pub struct FileService {
     wakeup: Option<Arc<dyn JobWakeup>>,
 }
 
-const FILE_NOT_FOUND: ServiceError = ServiceError::NotFound("File not found");
-const TASK_NOT_FOUND: ServiceError = ServiceError::NotFound("Task not found");
+const FILE_NOT_FOUND: ServiceError = ServiceError::NotFound(Resource::File);
+const TASK_NOT_FOUND: ServiceError = ServiceError::NotFound(Resource::Task);
 
 /// The uploader's account was deleted while the bytes streamed in: they are no longer anyone.
 fn owner_gone(err: PortError) -> ServiceError {
@@ -85,7 +85,7 @@ impl FileService {
     /// first chunk past it and what was written is removed.
     ///
     /// # Errors
-    /// `PayloadTooLarge` past the limit; `Invalid` (`body.file`) for no bytes; the stream's own
+    /// `PayloadTooLarge` past the limit; `Invalid` (`file`) for no bytes; the stream's own
     /// error (a broken upload); `Unauthenticated` when the uploader was deleted meanwhile; store
     /// errors.
     pub async fn upload<S, C>(&self, actor: &User, filename: &str, mut chunks: S) -> Result<Upload, ServiceError>
@@ -103,19 +103,12 @@ impl FileService {
             let chunk = chunk.as_ref();
             size += chunk.len() as u64;
             if size > self.max_upload_bytes {
-                return Err(ServiceError::PayloadTooLarge(format!(
-                    "File too large: the limit is {} bytes",
-                    self.max_upload_bytes
-                )));
+                return Err(ServiceError::PayloadTooLarge { limit: self.max_upload_bytes });
             }
             writer.write(chunk).await?;
         }
         if size == 0 {
-            return Err(ServiceError::Invalid(vec![FieldViolation {
-                field: "body.file".into(),
-                message: "must not be empty".into(),
-                code: "file_empty",
-            }]));
+            return Err(ServiceError::invalid("file", "must not be empty", "file_empty"));
         }
         writer.commit().await.map_err(owner_gone)?;
         let row = NewFile { id: file, owner: actor.id, filename: OriginalFilename::sanitize(filename), size };

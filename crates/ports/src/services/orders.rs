@@ -4,14 +4,14 @@ use hexgate_domain::order::{DateRange, Order, OrderId, OrderLine, check_lines};
 use hexgate_domain::policy::owner_or_admin;
 use hexgate_domain::{Page, PageRequest, User, UserId};
 
-use crate::{Clock, OrderFilter, OrderRepository, ServiceError};
+use crate::{Clock, FieldViolation, OrderFilter, OrderRepository, Resource, ServiceError};
 
 pub struct OrderService {
     orders: Arc<dyn OrderRepository>,
     clock: Arc<dyn Clock>,
 }
 
-const NOT_FOUND: ServiceError = ServiceError::NotFound("Order not found");
+const NOT_FOUND: ServiceError = ServiceError::NotFound(Resource::Order);
 
 impl OrderService {
     #[must_use]
@@ -20,9 +20,9 @@ impl OrderService {
     }
 
     /// # Errors
-    /// `BadRequest` for a malformed order; `Invalid` naming lines with unknown products.
+    /// `Invalid` for a malformed order (`items`) and naming lines with unknown products.
     pub async fn place(&self, actor: &User, lines: &[OrderLine]) -> Result<Order, ServiceError> {
-        check_lines(lines).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        check_lines(lines).map_err(|e| ServiceError::Invalid(vec![FieldViolation::rule("items", &e)]))?;
         Ok(self.orders.place(OrderId::new(), actor.id, lines, self.clock.now()).await?)
     }
 

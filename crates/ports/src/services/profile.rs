@@ -5,7 +5,7 @@ use hexgate_domain::policy::owner_or_admin;
 use hexgate_domain::preferences::Preferences;
 use hexgate_domain::{User, UserId};
 
-use crate::{Clock, OrderRepository, PortError, PreferencesRepository, ServiceError, UserRepository};
+use crate::{Clock, OrderRepository, PortError, PreferencesRepository, Resource, ServiceError, UserRepository};
 
 /// A user with their orders and preferences, read side by side.
 pub struct Related {
@@ -47,7 +47,7 @@ impl ProfileService {
     pub async fn preferences(&self, actor: &User, user: UserId) -> Result<Preferences, ServiceError> {
         require(actor, user)?;
         let (exists, stored) = futures_util::future::join(self.users.get(user), self.preferences.get(user)).await;
-        exists?.ok_or(ServiceError::NotFound("User not found"))?;
+        exists?.ok_or(ServiceError::NotFound(Resource::User))?;
         Ok(stored?.unwrap_or_default())
     }
 
@@ -62,7 +62,7 @@ impl ProfileService {
         require(actor, user)?;
         match self.preferences.put(user, &preferences, self.clock.now()).await {
             Ok(()) => Ok(preferences),
-            Err(PortError::NotFound) => Err(ServiceError::NotFound("User not found")),
+            Err(PortError::NotFound) => Err(ServiceError::NotFound(Resource::User)),
             Err(other) => Err(other.into()),
         }
     }
@@ -80,7 +80,7 @@ impl ProfileService {
             self.preferences.get(user),
         )
         .await;
-        let user = found?.ok_or(ServiceError::NotFound("User not found"))?;
+        let user = found?.ok_or(ServiceError::NotFound(Resource::User))?;
         Ok(Related { user, orders: orders?, preferences: preferences? })
     }
 }

@@ -9,7 +9,7 @@ use hexgate_domain::{
 };
 use tracing::{info, warn};
 
-use crate::{Clock, FileStore, PasswordHasher, PortError, ServiceError, UserRepository};
+use crate::{BatchField, Clock, FileStore, PasswordHasher, PortError, Resource, ServiceError, UserRepository};
 
 /// A sign-up or an admin-made account, from parts that are already valid.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ fn require(actor: &User, action: UserAction, target: Option<UserId>) -> Result<(
 
 fn user_not_found(err: PortError) -> ServiceError {
     match err {
-        PortError::NotFound => ServiceError::NotFound("User not found"),
+        PortError::NotFound => ServiceError::NotFound(Resource::User),
         other => other.into(),
     }
 }
@@ -119,26 +119,26 @@ impl UserService {
     /// Creates up to 100 accounts, all or none, answering in input order.
     ///
     /// # Errors
-    /// `BadRequest` for duplicates inside the batch; `Conflict` naming the e-mails or usernames
-    /// already taken.
+    /// `DuplicateInBatch` for duplicates inside the batch; `EmailsTaken` / `UsernamesTaken` naming
+    /// the ones already registered.
     #[tracing::instrument(skip_all, fields(count = accounts.len()))]
     pub async fn create_batch(&self, actor: &User, accounts: Vec<NewAccount>) -> Result<Vec<User>, ServiceError> {
         require(actor, UserAction::BatchCreate, None)?;
         let emails: Vec<Email> = accounts.iter().map(|a| a.email.clone()).collect();
         let usernames: Vec<Username> = accounts.iter().map(|a| a.username.clone()).collect();
         if emails.iter().collect::<HashSet<_>>().len() != emails.len() {
-            return Err(ServiceError::BadRequest("Duplicate emails in batch".into()));
+            return Err(ServiceError::DuplicateInBatch(BatchField::Emails));
         }
         if usernames.iter().collect::<HashSet<_>>().len() != usernames.len() {
-            return Err(ServiceError::BadRequest("Duplicate usernames in batch".into()));
+            return Err(ServiceError::DuplicateInBatch(BatchField::Usernames));
         }
         let taken = self.users.taken_emails(&emails).await?;
         if !taken.is_empty() {
-            return Err(ServiceError::Conflict(format!("Emails already registered: {}", join(&taken))));
+            return Err(ServiceError::EmailsTaken(texts(&taken)));
         }
         let taken = self.users.taken_usernames(&usernames).await?;
         if !taken.is_empty() {
-            return Err(ServiceError::Conflict(format!("Usernames already taken: {}", join(&taken))));
+            return Err(ServiceError::UsernamesTaken(texts(&taken)));
         }
         // The hashes run side by side on the blocking pool.
         let users = try_join_all(accounts.into_iter().map(|a| self.build(a, PermissionSet::EMPTY))).await?;
@@ -154,7 +154,7 @@ impl UserService {
         if id == actor.id {
             return Ok(actor.clone());
         }
-        self.users.get(id).await?.ok_or(ServiceError::NotFound("User not found"))
+        self.users.get(id).await?.ok_or(ServiceError::NotFound(Resource::User))
     }
 
     /// # Errors
@@ -244,6 +244,6 @@ impl UserService {
     }
 }
 
-fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+fn texts<T: std::fmt::Display>(items: &[T]) -> Vec<String> {
+    items.iter().map(ToString::to_string).collect()
 }

@@ -289,6 +289,36 @@ pub async fn error_shape(res: Response, status: u16) -> Value {
     assert!(body["detail"].is_string(), "detail: {body}");
     assert!(body["errors"].is_null() || body["errors"].is_array(), "errors: {body}");
     assert_eq!(body["request_id"], request_id, "the body quotes the request id");
+    let code = body["code"].as_str().unwrap_or_else(|| panic!("every error carries a code: {body}"));
+    assert_eq!(status_of_code(code), Some(status), "code {code} answers with its own status: {body}");
+    body
+}
+
+/// The contract's code → status table (docs/errors.md), written out again here on purpose: the
+/// server's table is checked against this one, not against itself.
+pub fn status_of_code(code: &str) -> Option<u16> {
+    Some(match code {
+        "validation_failed" => 422,
+        "malformed_json" | "bad_request" | "inactive_user" | "password_incorrect" | "duplicate_in_batch"
+        | "invalid_token" => 400,
+        "unsupported_media_type" => 415,
+        "payload_too_large" => 413,
+        "not_found" => 404,
+        "method_not_allowed" => 405,
+        "not_authenticated" | "invalid_credentials" | "mfa_code_invalid" => 401,
+        "insufficient_permissions" | "insufficient_scope" | "mfa_required" => 403,
+        "email_taken" | "username_taken" | "last_admin" | "last_owner" | "conflict" => 409,
+        "rate_limited" => 429,
+        "unavailable" => 503,
+        "internal" => 500,
+        _ => return None,
+    })
+}
+
+/// Asserts the error shape with this exact code.
+pub async fn error_code(res: Response, status: u16, code: &str) -> Value {
+    let body = error_shape(res, status).await;
+    assert_eq!(body["code"], code, "{body}");
     body
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod chat;
 mod cli;
+mod codes;
 mod commerce;
 mod conventions;
 mod files;
