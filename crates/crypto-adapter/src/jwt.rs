@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::refresh;
 
+#[derive(Clone)]
 pub struct JwtConfig {
     pub secret: SecretString,
     pub issuer: String,

@@ -4,9 +4,19 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
+use chrono::Duration as ChronoDuration;
+use hexgate_actix_http::{ChatSettings, HttpSettings};
+use hexgate_crypto_adapter::JwtConfig;
+use hexgate_mail_adapter::SmtpSettings;
+use hexgate_ports::AuthPolicy;
+use hexgate_postgres_adapter::DatabaseSettings;
+use hexgate_redis_adapter::RedisSettings;
 use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
+
+pub use crate::workers::JobSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -28,73 +38,96 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// Everything hexgate reads from its environment.
+/// Everything hexgate reads from its environment, one section per part of the system. A section
+/// is the settings type of the adapter (or service) it configures whenever that part defines one,
+/// so start-up hands sections over instead of copying fields.
 #[derive(Clone)]
 pub struct Config {
     pub environment: Environment,
+    pub log_format: LogFormat,
+    pub application: ApplicationSettings,
+    pub http: HttpSettings,
+    pub chat: ChatSettings,
+    pub database: DatabaseSettings,
+    /// `None` (no `REDIS_URL`): limiter, revocation list and pub/sub live in this process.
+    pub redis: Option<RedisSettings>,
+    pub tokens: TokenSettings,
+    pub auth: AuthPolicy,
+    pub users: UserSettings,
+    pub mail: MailSettings,
+    pub uploads: UploadSettings,
+    pub jobs: JobSettings,
+}
+
+/// The process itself: where it listens, how it links back to itself, whether it migrates.
+#[derive(Debug, Clone)]
+pub struct ApplicationSettings {
     pub host: String,
     pub port: u16,
-    pub database_url: String,
-    pub database_pool_size: u32,
-    pub database_acquire_timeout_secs: u64,
-    pub database_statement_timeout_ms: u64,
-    pub migrate_on_start: bool,
-    /// Unset: limiter, revocation list and pub/sub live in this process.
-    pub redis_url: Option<String>,
-    pub redis_key_prefix: String,
-    pub redis_pool_size: usize,
-    pub redis_timeout_ms: u64,
-    pub secret_key: SecretString,
-    /// Whether the key was made up at start (development only).
-    pub secret_key_generated: bool,
-    pub jwt_issuer: String,
-    pub jwt_audience: String,
-    pub access_token_expire_minutes: i64,
-    pub refresh_token_expire_days: i64,
-    pub refresh_reuse_grace_seconds: i64,
-    pub allowed_origins: Vec<String>,
-    pub rate_limit_per_minute: u64,
-    pub login_rate_limit_per_minute: u64,
-    pub login_max_failures: u64,
-    pub login_failure_window_seconds: u64,
-    pub trusted_proxies: Vec<IpNet>,
-    pub open_registration: bool,
-    pub docs_enabled: bool,
-    pub json_body_limit_bytes: usize,
-    pub first_superuser_email: Option<String>,
-    pub first_superuser_username: String,
-    pub first_superuser_password: Option<SecretString>,
-    /// Unset: mails are written as `.eml` files to `mail_outbox_dir`.
-    pub smtp_url: Option<String>,
-    pub mail_from: String,
-    pub mail_outbox_dir: String,
     /// Where links in mails point.
     pub public_base_url: String,
-    pub job_workers: usize,
-    pub job_poll_interval_ms: u64,
-    /// Where uploaded bytes are stored (the local file-store adapter).
-    pub upload_dir: String,
-    pub max_upload_bytes: u64,
-    pub chat_ping_interval_ms: u64,
-    pub chat_client_timeout_ms: u64,
-    /// Messages queued for one chat client before it counts as not reading and is dropped.
-    pub chat_send_queue: usize,
-    pub log_format: LogFormat,
-    pub web_workers: usize,
-    pub shutdown_timeout_secs: u64,
+    pub migrate_on_start: bool,
+}
+
+/// The access-token issuer's settings, and whether its key was made up at start.
+#[derive(Clone)]
+pub struct TokenSettings {
+    pub jwt: JwtConfig,
+    /// The key was generated because `SECRET_KEY` is unset (development only).
+    pub secret_key_generated: bool,
+}
+
+/// Who may sign up, and the admin created at start-up.
+#[derive(Clone)]
+pub struct UserSettings {
+    pub open_registration: bool,
+    pub first_superuser: Option<FirstSuperuser>,
+}
+
+#[derive(Clone)]
+pub struct FirstSuperuser {
+    pub email: String,
+    pub username: String,
+    pub password: SecretString,
+}
+
+/// Where mails go: an SMTP server, or (without `SMTP_URL`) `.eml` files in the outbox folder.
+#[derive(Clone)]
+pub enum MailSettings {
+    Smtp(SmtpSettings),
+    Outbox { dir: String, from: String },
+}
+
+/// The local file store's folder and the upload service's size limit.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    pub dir: String,
+    pub max_bytes: u64,
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mail = match &self.mail {
+            MailSettings::Smtp(smtp) => format!("smtp {} from {}", redact_url(&smtp.url), smtp.from),
+            MailSettings::Outbox { dir, from } => format!("outbox {dir} from {from}"),
+        };
         f.debug_struct("Config")
             .field("environment", &self.environment)
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("database_url", &redact_url(&self.database_url))
-            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
+            .field("log_format", &self.log_format)
+            .field("application", &self.application)
+            .field("http", &self.http)
+            .field("chat", &self.chat)
+            .field("database_url", &redact_url(&self.database.url))
+            .field("redis_url", &self.redis.as_ref().map(|r| redact_url(&r.url)))
             .field("secret_key", &"<redacted>")
-            .field("open_registration", &self.open_registration)
-            .field("docs_enabled", &self.docs_enabled)
+            .field("jwt_issuer", &self.tokens.jwt.issuer)
+            .field("jwt_audience", &self.tokens.jwt.audience)
+            .field("auth", &self.auth)
+            .field("open_registration", &self.users.open_registration)
+            .field("first_superuser", &self.users.first_superuser.as_ref().map(|s| &s.email))
+            .field("mail", &mail)
+            .field("uploads", &self.uploads)
+            .field("jobs", &self.jobs)
             .finish_non_exhaustive()
     }
 }
@@ -183,178 +216,236 @@ impl Config {
     /// # Errors
     /// The first variable with a bad value.
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
-        let environment = match vars.raw("ENVIRONMENT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None | Some("development" | "dev") => Environment::Development,
-            Some("production" | "prod") => Environment::Production,
-            Some("test") => Environment::Test,
-            Some(other) => {
-                return Err(ConfigError {
-                    var: "ENVIRONMENT",
-                    reason: format!("{other:?}: expected development, production or test"),
-                });
-            }
-        };
-        let production = environment == Environment::Production;
-
-        let (secret_key, secret_key_generated) = match vars.raw("SECRET_KEY") {
-            Some(key) if key.len() >= 32 => (SecretString::from(key.to_owned()), false),
-            Some(_) => return Err(ConfigError { var: "SECRET_KEY", reason: "must be at least 32 bytes".into() }),
-            None if production => {
-                return Err(ConfigError {
-                    var: "SECRET_KEY",
-                    reason: "required in production (at least 32 bytes)".into(),
-                });
-            }
-            None => (SecretString::from(random_key()), true),
-        };
-
-        let allowed_origins = vars.list("ALLOWED_ORIGINS");
-        if allowed_origins.iter().any(|o| o == "*") {
-            return Err(ConfigError {
-                var: "ALLOWED_ORIGINS",
-                reason: "\"*\" is not allowed: list the exact origins (credentials travel with requests)".into(),
-            });
-        }
-        if let Some(bad) = allowed_origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
-            return Err(ConfigError {
-                var: "ALLOWED_ORIGINS",
-                reason: format!("{bad:?}: an origin looks like https://app.example.com"),
-            });
-        }
-
-        let mut trusted_proxies = Vec::new();
-        for entry in vars.list("TRUSTED_PROXIES") {
-            let net = entry.parse::<IpNet>().or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(
-                |_| ConfigError {
-                    var: "TRUSTED_PROXIES",
-                    reason: format!("{entry:?}: expected an IP address or CIDR"),
-                },
-            )?;
-            trusted_proxies.push(net);
-        }
-
-        let log_format = match vars.raw("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-            None => {
-                if production {
-                    LogFormat::Json
-                } else {
-                    LogFormat::Pretty
-                }
-            }
-            Some("json") => LogFormat::Json,
-            Some("pretty" | "text") => LogFormat::Pretty,
-            Some(other) => {
-                return Err(ConfigError { var: "LOG_FORMAT", reason: format!("{other:?}: expected json or pretty") });
-            }
-        };
-
-        let database_url = vars.raw("DATABASE_URL").unwrap_or("sqlite://./data/hexgate.db").trim().to_owned();
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError { var: "DATABASE_URL", reason: "expected sqlite://… or postgres://…".into() });
-        }
-        let redis_url = vars.raw("REDIS_URL").map(|v| v.trim().to_owned());
-        if let Some(url) = &redis_url
-            && !(url.starts_with("redis://") || url.starts_with("redis+unix://"))
-        {
-            return Err(ConfigError { var: "REDIS_URL", reason: "expected redis://host:port[/db]".into() });
-        }
-
-        let first_superuser_email = vars.raw("FIRST_SUPERUSER_EMAIL").map(|v| v.trim().to_owned());
-        let first_superuser_password = vars.raw("FIRST_SUPERUSER_PASSWORD").map(|v| SecretString::from(v.to_owned()));
-        if first_superuser_email.is_some() != first_superuser_password.is_some() {
-            return Err(ConfigError {
-                var: "FIRST_SUPERUSER_PASSWORD",
-                reason: "FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together".into(),
-            });
-        }
-        if let Some(p) = &first_superuser_password
-            && let Err(e) = hexgate_domain::Password::parse(p.expose_secret())
-        {
-            return Err(ConfigError { var: "FIRST_SUPERUSER_PASSWORD", reason: e.to_string() });
-        }
-        if let Some(e) = &first_superuser_email
-            && let Err(err) = hexgate_domain::Email::parse(e)
-        {
-            return Err(ConfigError { var: "FIRST_SUPERUSER_EMAIL", reason: err.to_string() });
-        }
-        let first_superuser_username = vars.raw("FIRST_SUPERUSER_USERNAME").unwrap_or("admin").trim().to_owned();
-        if let Err(e) = hexgate_domain::Username::parse(&first_superuser_username) {
-            return Err(ConfigError { var: "FIRST_SUPERUSER_USERNAME", reason: e.to_string() });
-        }
-
-        let smtp_url = vars.raw("SMTP_URL").map(|v| v.trim().to_owned());
-        if let Some(url) = &smtp_url
-            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
-        {
-            return Err(ConfigError { var: "SMTP_URL", reason: "expected smtp://… or smtps://…".into() });
-        }
-        let mail_from = vars.raw("MAIL_FROM").unwrap_or("hexgate <no-reply@localhost>").trim().to_owned();
-        if !mail_from.contains('@') {
-            return Err(ConfigError {
-                var: "MAIL_FROM",
-                reason: "expected an address such as hexgate <no-reply@example.com>".into(),
-            });
-        }
-        let port: u16 = vars.parse("PORT", 8000)?;
-        let host = vars.raw("HOST").unwrap_or("127.0.0.1").trim().to_owned();
-        let public_base_url = vars
-            .raw("PUBLIC_BASE_URL")
-            .map_or_else(|| format!("http://{host}:{port}"), |v| v.trim().trim_end_matches('/').to_owned());
-        if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
-            return Err(ConfigError { var: "PUBLIC_BASE_URL", reason: "expected http://… or https://…".into() });
-        }
-        let default_workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let environment = environment(vars)?;
         Ok(Self {
             environment,
-            host,
-            port,
-            database_url,
-            database_pool_size: vars.positive("DATABASE_POOL_SIZE", 10)?,
-            database_acquire_timeout_secs: vars.positive("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?,
-            database_statement_timeout_ms: vars.parse("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)?,
-            migrate_on_start: vars.flag("MIGRATE_ON_START", true)?,
-            redis_url,
-            redis_key_prefix: vars.raw("REDIS_KEY_PREFIX").unwrap_or("hexgate:").to_owned(),
-            redis_pool_size: vars.positive("REDIS_POOL_SIZE", 16)?,
-            redis_timeout_ms: vars.positive("REDIS_TIMEOUT_MS", 1000)?,
-            secret_key,
-            secret_key_generated,
-            jwt_issuer: vars.raw("JWT_ISSUER").unwrap_or("hexgate").to_owned(),
-            jwt_audience: vars.raw("JWT_AUDIENCE").unwrap_or("hexgate-api").to_owned(),
-            access_token_expire_minutes: vars.positive("ACCESS_TOKEN_EXPIRE_MINUTES", 15)?,
-            refresh_token_expire_days: vars.positive("REFRESH_TOKEN_EXPIRE_DAYS", 30)?,
-            refresh_reuse_grace_seconds: vars.parse("REFRESH_REUSE_GRACE_SECONDS", 10)?,
-            allowed_origins,
-            rate_limit_per_minute: vars.positive("RATE_LIMIT_PER_MINUTE", 100)?,
-            login_rate_limit_per_minute: vars.positive("LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
-            login_max_failures: vars.positive("LOGIN_MAX_FAILURES", 5)?,
-            login_failure_window_seconds: vars.positive("LOGIN_FAILURE_WINDOW_SECONDS", 900)?,
-            trusted_proxies,
-            open_registration: vars.flag("OPEN_REGISTRATION", true)?,
-            docs_enabled: vars.flag("DOCS_ENABLED", !production)?,
-            json_body_limit_bytes: vars.positive("JSON_BODY_LIMIT_BYTES", 1024 * 1024)?,
-            first_superuser_email,
-            first_superuser_username,
-            first_superuser_password,
-            smtp_url,
-            mail_from,
-            mail_outbox_dir: vars.raw("MAIL_OUTBOX_DIR").unwrap_or("./data/outbox").trim().to_owned(),
-            public_base_url,
-            job_workers: vars.parse("JOB_WORKERS", 2)?,
-            job_poll_interval_ms: vars.positive("JOB_POLL_INTERVAL_MS", 500)?,
-            upload_dir: vars.raw("UPLOAD_DIR").unwrap_or("./data/uploads").trim().to_owned(),
-            max_upload_bytes: vars.positive("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)?,
-            chat_ping_interval_ms: vars.positive("CHAT_PING_INTERVAL_MS", 20_000)?,
-            chat_client_timeout_ms: vars.positive("CHAT_CLIENT_TIMEOUT_MS", 60_000)?,
-            chat_send_queue: vars.positive("CHAT_SEND_QUEUE", 256)?,
-            log_format,
-            web_workers: vars.positive("WEB_WORKERS", default_workers)?,
-            shutdown_timeout_secs: vars.parse("SHUTDOWN_TIMEOUT_SECONDS", 30)?,
+            tokens: tokens(vars, environment)?,
+            http: http(vars, environment)?,
+            log_format: log_format(vars, environment)?,
+            database: database(vars)?,
+            redis: redis(vars)?,
+            users: users(vars)?,
+            mail: mail(vars)?,
+            application: application(vars)?,
+            auth: auth(vars)?,
+            uploads: uploads(vars)?,
+            jobs: jobs(vars)?,
+            chat: chat(vars)?,
         })
     }
+}
+
+fn environment(vars: &Vars) -> Result<Environment, ConfigError> {
+    match vars.raw("ENVIRONMENT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("development" | "dev") => Ok(Environment::Development),
+        Some("production" | "prod") => Ok(Environment::Production),
+        Some("test") => Ok(Environment::Test),
+        Some(other) => Err(ConfigError {
+            var: "ENVIRONMENT",
+            reason: format!("{other:?}: expected development, production or test"),
+        }),
+    }
+}
+
+fn log_format(vars: &Vars, environment: Environment) -> Result<LogFormat, ConfigError> {
+    match vars.raw("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None if environment == Environment::Production => Ok(LogFormat::Json),
+        None => Ok(LogFormat::Pretty),
+        Some("json") => Ok(LogFormat::Json),
+        Some("pretty" | "text") => Ok(LogFormat::Pretty),
+        Some(other) => Err(ConfigError { var: "LOG_FORMAT", reason: format!("{other:?}: expected json or pretty") }),
+    }
+}
+
+/// `SECRET_KEY`, `JWT_ISSUER`, `JWT_AUDIENCE`, `ACCESS_TOKEN_EXPIRE_MINUTES`.
+fn tokens(vars: &Vars, environment: Environment) -> Result<TokenSettings, ConfigError> {
+    let (secret, secret_key_generated) = match vars.raw("SECRET_KEY") {
+        Some(key) if key.len() >= 32 => (SecretString::from(key.to_owned()), false),
+        Some(_) => return Err(ConfigError { var: "SECRET_KEY", reason: "must be at least 32 bytes".into() }),
+        None if environment == Environment::Production => {
+            return Err(ConfigError { var: "SECRET_KEY", reason: "required in production (at least 32 bytes)".into() });
+        }
+        None => (SecretString::from(random_key()), true),
+    };
+    Ok(TokenSettings {
+        jwt: JwtConfig {
+            secret,
+            issuer: vars.raw("JWT_ISSUER").unwrap_or("hexgate").to_owned(),
+            audience: vars.raw("JWT_AUDIENCE").unwrap_or("hexgate-api").to_owned(),
+            access_ttl: ChronoDuration::minutes(vars.positive("ACCESS_TOKEN_EXPIRE_MINUTES", 15)?),
+            leeway_secs: 5,
+        },
+        secret_key_generated,
+    })
+}
+
+/// `ALLOWED_ORIGINS`, `TRUSTED_PROXIES`, the rate limits, `DOCS_ENABLED`, `JSON_BODY_LIMIT_BYTES`,
+/// `WEB_WORKERS`, `SHUTDOWN_TIMEOUT_SECONDS`.
+fn http(vars: &Vars, environment: Environment) -> Result<HttpSettings, ConfigError> {
+    let allowed_origins = vars.list("ALLOWED_ORIGINS");
+    if allowed_origins.iter().any(|o| o == "*") {
+        return Err(ConfigError {
+            var: "ALLOWED_ORIGINS",
+            reason: "\"*\" is not allowed: list the exact origins (credentials travel with requests)".into(),
+        });
+    }
+    if let Some(bad) = allowed_origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
+        return Err(ConfigError {
+            var: "ALLOWED_ORIGINS",
+            reason: format!("{bad:?}: an origin looks like https://app.example.com"),
+        });
+    }
+    let mut trusted_proxies = Vec::new();
+    for entry in vars.list("TRUSTED_PROXIES") {
+        let net =
+            entry.parse::<IpNet>().or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from)).map_err(|_| {
+                ConfigError { var: "TRUSTED_PROXIES", reason: format!("{entry:?}: expected an IP address or CIDR") }
+            })?;
+        trusted_proxies.push(net);
+    }
+    let default_workers = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    Ok(HttpSettings {
+        json_body_limit: vars.positive("JSON_BODY_LIMIT_BYTES", 1024 * 1024)?,
+        rate_limit_per_minute: vars.positive("RATE_LIMIT_PER_MINUTE", 100)?,
+        login_rate_limit_per_minute: vars.positive("LOGIN_RATE_LIMIT_PER_MINUTE", 10)?,
+        trusted_proxies,
+        allowed_origins,
+        docs_enabled: vars.flag("DOCS_ENABLED", environment != Environment::Production)?,
+        workers: vars.positive("WEB_WORKERS", default_workers)?,
+        shutdown_timeout_secs: vars.parse("SHUTDOWN_TIMEOUT_SECONDS", 30)?,
+    })
+}
+
+/// `DATABASE_URL`, `DATABASE_POOL_SIZE`, `DATABASE_ACQUIRE_TIMEOUT_SECONDS`,
+/// `DATABASE_STATEMENT_TIMEOUT_MS` (`0`: none).
+fn database(vars: &Vars) -> Result<DatabaseSettings, ConfigError> {
+    let url = vars.raw("DATABASE_URL").unwrap_or("sqlite://./data/hexgate.db").trim().to_owned();
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(ConfigError { var: "DATABASE_URL", reason: "expected sqlite://… or postgres://…".into() });
+    }
+    let statement_timeout_ms: u64 = vars.parse("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)?;
+    Ok(DatabaseSettings {
+        url,
+        max_connections: vars.positive("DATABASE_POOL_SIZE", 10)?,
+        acquire_timeout: Duration::from_secs(vars.positive("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?),
+        statement_timeout: (statement_timeout_ms > 0).then(|| Duration::from_millis(statement_timeout_ms)),
+    })
+}
+
+/// `REDIS_URL` and, checked even without it, `REDIS_KEY_PREFIX`, `REDIS_POOL_SIZE`,
+/// `REDIS_TIMEOUT_MS`.
+fn redis(vars: &Vars) -> Result<Option<RedisSettings>, ConfigError> {
+    let url = vars.raw("REDIS_URL").map(|v| v.trim().to_owned());
+    if let Some(url) = &url
+        && !(url.starts_with("redis://") || url.starts_with("redis+unix://"))
+    {
+        return Err(ConfigError { var: "REDIS_URL", reason: "expected redis://host:port[/db]".into() });
+    }
+    let key_prefix = vars.raw("REDIS_KEY_PREFIX").unwrap_or("hexgate:").to_owned();
+    let pool_size = vars.positive("REDIS_POOL_SIZE", 16)?;
+    let timeout = Duration::from_millis(vars.positive("REDIS_TIMEOUT_MS", 1000)?);
+    Ok(url.map(|url| RedisSettings { url, key_prefix, pool_size, timeout }))
+}
+
+/// `OPEN_REGISTRATION` and `FIRST_SUPERUSER_EMAIL`, `_PASSWORD` (both or neither), `_USERNAME`.
+fn users(vars: &Vars) -> Result<UserSettings, ConfigError> {
+    let email = vars.raw("FIRST_SUPERUSER_EMAIL").map(|v| v.trim().to_owned());
+    let password = vars.raw("FIRST_SUPERUSER_PASSWORD").map(|v| SecretString::from(v.to_owned()));
+    if email.is_some() != password.is_some() {
+        return Err(ConfigError {
+            var: "FIRST_SUPERUSER_PASSWORD",
+            reason: "FIRST_SUPERUSER_EMAIL and FIRST_SUPERUSER_PASSWORD go together".into(),
+        });
+    }
+    if let Some(p) = &password
+        && let Err(e) = hexgate_domain::Password::parse(p.expose_secret())
+    {
+        return Err(ConfigError { var: "FIRST_SUPERUSER_PASSWORD", reason: e.to_string() });
+    }
+    if let Some(e) = &email
+        && let Err(err) = hexgate_domain::Email::parse(e)
+    {
+        return Err(ConfigError { var: "FIRST_SUPERUSER_EMAIL", reason: err.to_string() });
+    }
+    let username = vars.raw("FIRST_SUPERUSER_USERNAME").unwrap_or("admin").trim().to_owned();
+    if let Err(e) = hexgate_domain::Username::parse(&username) {
+        return Err(ConfigError { var: "FIRST_SUPERUSER_USERNAME", reason: e.to_string() });
+    }
+    Ok(UserSettings {
+        open_registration: vars.flag("OPEN_REGISTRATION", true)?,
+        first_superuser: email.zip(password).map(|(email, password)| FirstSuperuser { email, username, password }),
+    })
+}
+
+/// `SMTP_URL`, `MAIL_FROM`, `MAIL_OUTBOX_DIR`.
+fn mail(vars: &Vars) -> Result<MailSettings, ConfigError> {
+    let smtp_url = vars.raw("SMTP_URL").map(|v| v.trim().to_owned());
+    if let Some(url) = &smtp_url
+        && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+    {
+        return Err(ConfigError { var: "SMTP_URL", reason: "expected smtp://… or smtps://…".into() });
+    }
+    let from = vars.raw("MAIL_FROM").unwrap_or("hexgate <no-reply@localhost>").trim().to_owned();
+    if !from.contains('@') {
+        return Err(ConfigError {
+            var: "MAIL_FROM",
+            reason: "expected an address such as hexgate <no-reply@example.com>".into(),
+        });
+    }
+    let dir = vars.raw("MAIL_OUTBOX_DIR").unwrap_or("./data/outbox").trim().to_owned();
+    Ok(match smtp_url {
+        Some(url) => MailSettings::Smtp(SmtpSettings { url, from, timeout: Duration::from_secs(10) }),
+        None => MailSettings::Outbox { dir, from },
+    })
+}
+
+/// `HOST`, `PORT`, `PUBLIC_BASE_URL` (default `http://HOST:PORT`), `MIGRATE_ON_START`.
+fn application(vars: &Vars) -> Result<ApplicationSettings, ConfigError> {
+    let port: u16 = vars.parse("PORT", 8000)?;
+    let host = vars.raw("HOST").unwrap_or("127.0.0.1").trim().to_owned();
+    let public_base_url = vars
+        .raw("PUBLIC_BASE_URL")
+        .map_or_else(|| format!("http://{host}:{port}"), |v| v.trim().trim_end_matches('/').to_owned());
+    if !(public_base_url.starts_with("http://") || public_base_url.starts_with("https://")) {
+        return Err(ConfigError { var: "PUBLIC_BASE_URL", reason: "expected http://… or https://…".into() });
+    }
+    Ok(ApplicationSettings { host, port, public_base_url, migrate_on_start: vars.flag("MIGRATE_ON_START", true)? })
+}
+
+/// `REFRESH_TOKEN_EXPIRE_DAYS`, `REFRESH_REUSE_GRACE_SECONDS`, `LOGIN_MAX_FAILURES`,
+/// `LOGIN_FAILURE_WINDOW_SECONDS`.
+fn auth(vars: &Vars) -> Result<AuthPolicy, ConfigError> {
+    Ok(AuthPolicy {
+        refresh_ttl: ChronoDuration::days(vars.positive("REFRESH_TOKEN_EXPIRE_DAYS", 30)?),
+        refresh_reuse_grace: ChronoDuration::seconds(vars.parse("REFRESH_REUSE_GRACE_SECONDS", 10)?),
+        login_max_failures: vars.positive("LOGIN_MAX_FAILURES", 5)?,
+        login_failure_window: Duration::from_secs(vars.positive("LOGIN_FAILURE_WINDOW_SECONDS", 900)?),
+    })
+}
+
+/// `UPLOAD_DIR`, `MAX_UPLOAD_BYTES`.
+fn uploads(vars: &Vars) -> Result<UploadSettings, ConfigError> {
+    Ok(UploadSettings {
+        dir: vars.raw("UPLOAD_DIR").unwrap_or("./data/uploads").trim().to_owned(),
+        max_bytes: vars.positive("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)?,
+    })
+}
+
+/// `JOB_WORKERS` (`0`: none here), `JOB_POLL_INTERVAL_MS`.
+fn jobs(vars: &Vars) -> Result<JobSettings, ConfigError> {
+    Ok(JobSettings {
+        workers: vars.parse("JOB_WORKERS", 2)?,
+        poll_interval: Duration::from_millis(vars.positive("JOB_POLL_INTERVAL_MS", 500)?),
+    })
+}
+
+/// `CHAT_PING_INTERVAL_MS`, `CHAT_CLIENT_TIMEOUT_MS`, `CHAT_SEND_QUEUE`.
+fn chat(vars: &Vars) -> Result<ChatSettings, ConfigError> {
+    Ok(ChatSettings {
+        ping_interval: Duration::from_millis(vars.positive("CHAT_PING_INTERVAL_MS", 20_000)?),
+        client_timeout: Duration::from_millis(vars.positive("CHAT_CLIENT_TIMEOUT_MS", 60_000)?),
+        send_queue: vars.positive("CHAT_SEND_QUEUE", 256)?,
+    })
 }
 
 fn random_key() -> String {
@@ -374,11 +465,16 @@ mod tests {
     fn defaults_are_the_embedded_development_setup() {
         let config = Config::from_vars(&Vars::from_pairs([])).expect("valid");
         assert_eq!(config.environment, Environment::Development);
-        assert_eq!(config.port, 8000);
-        assert!(config.database_url.starts_with("sqlite:"));
-        assert!(config.secret_key_generated && config.secret_key.expose_secret().len() >= 32);
-        assert!(config.docs_enabled && config.open_registration);
-        assert_eq!((config.rate_limit_per_minute, config.login_rate_limit_per_minute), (100, 10));
+        assert_eq!(config.application.port, 8000);
+        assert_eq!(config.application.public_base_url, "http://127.0.0.1:8000");
+        assert!(config.database.url.starts_with("sqlite:"));
+        assert_eq!(config.database.statement_timeout, Some(Duration::from_secs(30)));
+        assert!(config.redis.is_none());
+        assert!(config.tokens.secret_key_generated && config.tokens.jwt.secret.expose_secret().len() >= 32);
+        assert!(config.http.docs_enabled && config.users.open_registration);
+        assert_eq!((config.http.rate_limit_per_minute, config.http.login_rate_limit_per_minute), (100, 10));
+        assert!(matches!(&config.mail, MailSettings::Outbox { dir, .. } if dir == "./data/outbox"));
+        assert!(config.users.first_superuser.is_none());
     }
 
     #[test]
@@ -390,7 +486,8 @@ mod tests {
         assert_eq!(short.var, "SECRET_KEY");
         let ok = Config::from_vars(&Vars::from_pairs([("ENVIRONMENT", "production"), ("SECRET_KEY", &"k".repeat(32))]))
             .expect("valid");
-        assert!(!ok.docs_enabled, "docs are off in production by default");
+        assert!(!ok.http.docs_enabled, "docs are off in production by default");
+        assert_eq!(ok.log_format, LogFormat::Json);
     }
 
     #[test]
@@ -422,6 +519,31 @@ mod tests {
         ]))
         .expect_err("weak");
         assert_eq!(weak.var, "FIRST_SUPERUSER_PASSWORD");
+    }
+
+    #[test]
+    fn sections_carry_the_adapters_settings() {
+        let config = Config::from_vars(&Vars::from_pairs([
+            ("REDIS_URL", "redis://cache:6379/2"),
+            ("REDIS_POOL_SIZE", "4"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "0"),
+            ("SMTP_URL", "smtp://mailer:secret@smtp.example.com:587"),
+            ("FIRST_SUPERUSER_EMAIL", "root@example.com"),
+            ("FIRST_SUPERUSER_PASSWORD", "Correct-Horse-9"),
+            ("JOB_POLL_INTERVAL_MS", "50"),
+        ]))
+        .expect("valid");
+        let redis = config.redis.as_ref().expect("redis section");
+        assert_eq!((redis.key_prefix.as_str(), redis.pool_size), ("hexgate:", 4));
+        assert_eq!(config.database.statement_timeout, None);
+        assert!(matches!(&config.mail, MailSettings::Smtp(smtp) if smtp.from == "hexgate <no-reply@localhost>"));
+        let admin = config.users.first_superuser.as_ref().expect("superuser");
+        assert_eq!((admin.email.as_str(), admin.username.as_str()), ("root@example.com", "admin"));
+        assert_eq!(config.jobs.poll_interval, Duration::from_millis(50));
+        // Redis's settings are checked even when Redis is not used.
+        let err = Config::from_vars(&Vars::from_pairs([("REDIS_POOL_SIZE", "0")])).expect_err("zero pool");
+        assert_eq!(err.var, "REDIS_POOL_SIZE");
+        assert!(!format!("{config:?}").contains("secret@"), "the SMTP password does not print");
     }
 
     #[test]

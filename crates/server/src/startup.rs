@@ -5,25 +5,24 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Duration as ChronoDuration;
-use hexgate_actix_http::{ChatHub, ChatSettings, HttpServerHandle, HttpSettings, HttpState, ReadinessCheck};
+use hexgate_actix_http::{ChatHub, HttpServerHandle, HttpState, ReadinessCheck};
 use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
-    AuthPolicy, AuthService, CatalogService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub,
-    RateLimiter, RevocationList, SuperuserOutcome, SystemClock, UserService,
+    AuthService, CatalogService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub, RateLimiter,
+    RevocationList, SuperuserOutcome, SystemClock, UserService,
 };
 use hexgate_postgres_adapter::{
-    DatabaseConnection, DatabaseSettings, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository,
-    SqlSessionRepository, SqlUserRepository,
+    DatabaseConnection, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository,
+    SqlUserRepository,
 };
-use hexgate_redis_adapter::{RedisPubSub, RedisRateLimiter, RedisRevocationList, RedisSettings, RedisStore};
+use hexgate_redis_adapter::{RedisPubSub, RedisRateLimiter, RedisRevocationList, RedisStore};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use crate::config::{Config, Environment, redact_url};
+use crate::config::{Config, Environment, MailSettings, redact_url};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -105,7 +104,7 @@ struct SharedState {
 }
 
 fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
-    let Some(url) = &config.redis_url else {
+    let Some(settings) = &config.redis else {
         return Ok(SharedState {
             limiter: Arc::new(InMemoryRateLimiter::new()),
             revocations: Arc::new(InMemoryRevocationList::new()),
@@ -113,14 +112,9 @@ fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
             check: CacheCheck::InProcess,
         });
     };
-    info!(url = %redact_url(url), prefix = %config.redis_key_prefix, "using Redis for limits, revocations and pub/sub");
-    let store = RedisStore::new(&RedisSettings {
-        url: url.clone(),
-        key_prefix: config.redis_key_prefix.clone(),
-        pool_size: config.redis_pool_size,
-        timeout: Duration::from_millis(config.redis_timeout_ms),
-    })
-    .map_err(|e| StartupError::Config(format!("REDIS_URL: {e}")))?;
+    let (url, prefix) = (redact_url(&settings.url), &settings.key_prefix);
+    info!(%url, %prefix, "using Redis for limits, revocations and pub/sub");
+    let store = RedisStore::new(settings).map_err(|e| StartupError::Config(format!("REDIS_URL: {e}")))?;
     Ok(SharedState {
         // Limits survive a Redis outage by counting in process; revocations do not (a check that
         // cannot be made answers 503 rather than letting a revoked token in).
@@ -136,15 +130,8 @@ fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
 /// # Errors
 /// When the database cannot be reached or a migration fails.
 pub async fn database(config: &Config) -> Result<DatabaseConnection, StartupError> {
-    let settings = DatabaseSettings {
-        url: config.database_url.clone(),
-        max_connections: config.database_pool_size,
-        acquire_timeout: Duration::from_secs(config.database_acquire_timeout_secs),
-        statement_timeout: (config.database_statement_timeout_ms > 0)
-            .then(|| Duration::from_millis(config.database_statement_timeout_ms)),
-    };
-    info!(url = %redact_url(&config.database_url), "connecting to the database");
-    hexgate_postgres_adapter::connect(&settings).await.map_err(|e| StartupError::Database(e.to_string()))
+    info!(url = %redact_url(&config.database.url), "connecting to the database");
+    hexgate_postgres_adapter::connect(&config.database).await.map_err(|e| StartupError::Database(e.to_string()))
 }
 
 /// Applies pending migrations. On PostgreSQL they run under a transaction-scoped advisory lock,
@@ -174,7 +161,7 @@ fn development_secret(config: &Config) -> SecretString {
     {
         return SecretString::from(existing.trim().to_owned());
     }
-    let fresh = config.secret_key.expose_secret().to_owned();
+    let fresh = config.tokens.jwt.secret.expose_secret().to_owned();
     if std::fs::create_dir_all("data").and_then(|()| std::fs::write(path, &fresh)).is_err() {
         warn!("could not keep the development secret in data/dev_secret_key; tokens end at restart");
     }
@@ -187,25 +174,16 @@ fn development_secret(config: &Config) -> SecretString {
 /// Any [`StartupError`].
 pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let db = database(config).await?;
-    if config.migrate_on_start {
+    if config.application.migrate_on_start {
         migrate_up(&db).await?;
     }
-    let secret = if config.secret_key_generated && config.environment == Environment::Development {
+    let jwt = if config.tokens.secret_key_generated && config.environment == Environment::Development {
         warn!("SECRET_KEY is not set: using a generated development key (never do this in production)");
-        development_secret(config)
+        JwtConfig { secret: development_secret(config), ..config.tokens.jwt.clone() }
     } else {
-        config.secret_key.clone()
+        config.tokens.jwt.clone()
     };
-    let tokens = Arc::new(
-        JwtIssuer::new(JwtConfig {
-            secret,
-            issuer: config.jwt_issuer.clone(),
-            audience: config.jwt_audience.clone(),
-            access_ttl: ChronoDuration::minutes(config.access_token_expire_minutes),
-            leeway_secs: 5,
-        })
-        .map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?,
-    );
+    let tokens = Arc::new(JwtIssuer::new(jwt).map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?);
     let users_repo = Arc::new(SqlUserRepository::new(db.clone()));
     let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
@@ -213,11 +191,11 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
     let file_store: Arc<dyn hexgate_ports::FileStore> = Arc::new(
-        hexgate_fs_adapter::LocalFileStore::new(&config.upload_dir)
-            .map_err(|e| StartupError::Config(format!("UPLOAD_DIR {}: {e}", config.upload_dir)))?,
+        hexgate_fs_adapter::LocalFileStore::new(&config.uploads.dir)
+            .map_err(|e| StartupError::Config(format!("UPLOAD_DIR {}: {e}", config.uploads.dir)))?,
     );
     let users = Arc::new(
-        UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.open_registration)
+        UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.users.open_registration)
             .with_file_store(file_store.clone()),
     );
     let account_tokens: Arc<dyn hexgate_ports::AccountTokenRepository> =
@@ -238,12 +216,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         revocations,
         limiter.clone(),
         clock.clone(),
-        AuthPolicy {
-            refresh_ttl: ChronoDuration::days(config.refresh_token_expire_days),
-            refresh_reuse_grace: ChronoDuration::seconds(config.refresh_reuse_grace_seconds),
-            login_max_failures: config.login_max_failures,
-            login_failure_window: Duration::from_secs(config.login_failure_window_seconds),
-        },
+        config.auth.clone(),
     ));
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
@@ -265,35 +238,21 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             file_store.clone(),
             job_queue.clone(),
             clock.clone(),
-            config.max_upload_bytes,
+            config.uploads.max_bytes,
         )
         .with_wakeup(wakeup.clone()),
     );
-    let chat = ChatHub::start(
-        pubsub.clone(),
-        ChatSettings {
-            ping_interval: Duration::from_millis(config.chat_ping_interval_ms),
-            client_timeout: Duration::from_millis(config.chat_client_timeout_ms),
-            send_queue: config.chat_send_queue,
-        },
-    )
-    .await;
+    let chat = ChatHub::start(pubsub.clone(), config.chat.clone()).await;
     let state =
         HttpState { auth, account, users: users.clone(), catalog, orders, profiles, files, chat, limiter, readiness };
-    let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.smtp_url {
-        Some(url) => Arc::new(
-            hexgate_mail_adapter::SmtpMailer::new(&hexgate_mail_adapter::SmtpSettings {
-                url: url.clone(),
-                from: config.mail_from.clone(),
-                timeout: Duration::from_secs(10),
-            })
-            .map_err(|e| StartupError::Config(e.to_string()))?,
-        ),
-        None => {
-            info!(outbox = %config.mail_outbox_dir, "mails go to the outbox folder (SMTP_URL is not set)");
+    let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.mail {
+        MailSettings::Smtp(smtp) => {
+            Arc::new(hexgate_mail_adapter::SmtpMailer::new(smtp).map_err(|e| StartupError::Config(e.to_string()))?)
+        }
+        MailSettings::Outbox { dir, from } => {
+            info!(outbox = %dir, "mails go to the outbox folder (SMTP_URL is not set)");
             Arc::new(
-                hexgate_mail_adapter::OutboxMailer::new(&config.mail_outbox_dir, &config.mail_from)
-                    .map_err(|e| StartupError::Config(e.to_string()))?,
+                hexgate_mail_adapter::OutboxMailer::new(dir, from).map_err(|e| StartupError::Config(e.to_string()))?,
             )
         }
     };
@@ -303,7 +262,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         issuer: tokens,
         mailer: mailer.clone(),
         clock: clock.clone(),
-        base_url: config.public_base_url.clone(),
+        base_url: config.application.public_base_url.clone(),
     });
     let jobs = Arc::new(
         hexgate_ports::JobRunner::new(
@@ -317,7 +276,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             Arc::new(hexgate_ports::WelcomeMailJob {
                 users: users_repo.clone(),
                 mailer,
-                base_url: config.public_base_url.clone(),
+                base_url: config.application.public_base_url.clone(),
             }),
         )
         .with(hexgate_ports::PASSWORD_RESET_MAIL, Arc::new(hexgate_ports::PasswordResetMailJob(links.clone())))
@@ -352,19 +311,6 @@ pub async fn ensure_superuser(
     users.ensure_superuser(account, promote).await.map_err(|e| bad(&e))
 }
 
-fn http_settings(config: &Config) -> HttpSettings {
-    HttpSettings {
-        json_body_limit: config.json_body_limit_bytes,
-        rate_limit_per_minute: config.rate_limit_per_minute,
-        login_rate_limit_per_minute: config.login_rate_limit_per_minute,
-        trusted_proxies: config.trusted_proxies.clone(),
-        allowed_origins: config.allowed_origins.clone(),
-        docs_enabled: config.docs_enabled,
-        workers: config.web_workers,
-        shutdown_timeout_secs: config.shutdown_timeout_secs,
-    }
-}
-
 /// A bound, wired server that has not started yet.
 pub struct Application {
     pub port: u16,
@@ -380,21 +326,17 @@ impl Application {
     /// Any [`StartupError`].
     pub async fn build(config: &Config) -> Result<Self, StartupError> {
         let services = wire(config).await?;
-        if let (Some(email), Some(password)) = (&config.first_superuser_email, &config.first_superuser_password) {
+        if let Some(admin) = &config.users.first_superuser {
             let outcome =
-                ensure_superuser(&services.users, email, &config.first_superuser_username, password, false).await?;
+                ensure_superuser(&services.users, &admin.email, &admin.username, &admin.password, false).await?;
             info!(?outcome, "first superuser");
         }
-        let listener = TcpListener::bind((config.host.as_str(), config.port))?;
+        let app = &config.application;
+        let listener = TcpListener::bind((app.host.as_str(), app.port))?;
         let port = listener.local_addr()?.port();
-        let server = hexgate_actix_http::serve(listener, services.state.clone(), http_settings(config))?;
-        let workers = crate::workers::WorkerPool::start(
-            services.jobs.clone(),
-            config.job_workers,
-            Duration::from_millis(config.job_poll_interval_ms),
-            services.wakeup.clone(),
-        );
-        info!(host = %config.host, port, "hexgate listening");
+        let server = hexgate_actix_http::serve(listener, services.state.clone(), config.http.clone())?;
+        let workers = crate::workers::WorkerPool::start(services.jobs.clone(), &config.jobs, services.wakeup.clone());
+        info!(host = %app.host, port, "hexgate listening");
         Ok(Self { port, server, services, workers })
     }
 

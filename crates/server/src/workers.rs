@@ -19,6 +19,15 @@ impl JobWakeup for WorkerWakeup {
     }
 }
 
+/// The job workers of one instance.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// `0`: this instance runs no jobs.
+    pub workers: usize,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval: Duration,
+}
+
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -50,9 +59,10 @@ async fn work(
 }
 
 impl WorkerPool {
-    /// Starts `count` workers named after this process so leases say who holds a job.
+    /// Starts `settings.workers` workers named after this process so leases say who holds a job.
     #[must_use]
-    pub fn start(runner: Arc<JobRunner>, count: usize, poll: Duration, wakeup: Arc<WorkerWakeup>) -> Self {
+    pub fn start(runner: Arc<JobRunner>, settings: &JobSettings, wakeup: Arc<WorkerWakeup>) -> Self {
+        let (count, poll) = (settings.workers, settings.poll_interval);
         let (stop, rx) = watch::channel(false);
         let instance = uuid::Uuid::now_v7().simple().to_string();
         let tasks = (0..count)
