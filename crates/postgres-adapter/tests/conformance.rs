@@ -1,0 +1,33 @@
+//! The storage conformance suite (hexgate-testkit) on the SQL adapter: every check once on a
+//! temporary SQLite file and once on a fresh PostgreSQL database, the same checks the in-memory
+//! store passes.
+
+mod support;
+
+use std::sync::Arc;
+
+use hexgate_postgres_adapter::{
+    DatabaseConnection, SqlAccountTokenRepository, SqlFileRepository, SqlJobQueue, SqlOrderRepository,
+    SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
+};
+use hexgate_testkit::Storage;
+use hexgate_testkit::conformance::Check;
+
+fn storage(db: DatabaseConnection) -> Storage {
+    Storage {
+        users: Arc::new(SqlUserRepository::new(db.clone())),
+        sessions: Arc::new(SqlSessionRepository::new(db.clone())),
+        account_tokens: Arc::new(SqlAccountTokenRepository::new(db.clone())),
+        products: Arc::new(SqlProductRepository::new(db.clone())),
+        orders: Arc::new(SqlOrderRepository::new(db.clone())),
+        preferences: Arc::new(SqlPreferencesRepository::new(db.clone())),
+        files: Arc::new(SqlFileRepository::new(db.clone())),
+        jobs: Arc::new(SqlJobQueue::new(db)),
+    }
+}
+
+async fn on_sqlite_and_postgres(check: Check) {
+    support::on_both(|db| check(storage(db))).await;
+}
+
+hexgate_testkit::conformance_tests!(on_sqlite_and_postgres);
