@@ -8,7 +8,9 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::rule;
+use hexgate_ports::FieldViolation;
+
+use crate::extract::{IntoDomain, Rules};
 
 // garde hands a custom rule the field as declared.
 #[allow(clippy::ptr_arg)]
@@ -86,7 +88,6 @@ pub struct PasswordChange {
     #[garde(custom(non_empty))]
     #[schemars(extend("format" = "password", "writeOnly" = true))]
     pub current_password: String,
-    #[garde(custom(rule(Password::parse)))]
     #[schemars(extend("pattern" = Password::PATTERN, "format" = "password", "writeOnly" = true), length(min = 8, max = 128))]
     pub new_password: String,
 }
@@ -126,7 +127,6 @@ pub struct SessionPath {
 #[schemars(crate = "apistos", example = serde_json::json!({"email": "ada@example.com"}))]
 #[garde(allow_unvalidated)]
 pub struct ForgotPassword {
-    #[garde(custom(rule(hexgate_domain::Email::parse)))]
     #[schemars(email, length(max = 254))]
     pub email: String,
 }
@@ -138,7 +138,6 @@ pub struct ResetPassword {
     #[garde(custom(non_empty))]
     #[schemars(length(min = 1, max = 512))]
     pub token: String,
-    #[garde(custom(rule(Password::parse)))]
     #[schemars(extend("pattern" = Password::PATTERN, "format" = "password", "writeOnly" = true), length(min = 8, max = 128))]
     pub new_password: String,
 }
@@ -157,4 +156,49 @@ pub struct VerifyEmail {
 #[schemars(crate = "apistos", example = serde_json::json!({"detail": "If the address is registered, a reset link is on its way"}))]
 pub struct Accepted {
     pub detail: &'static str,
+}
+
+crate::extract::as_is!(TokenRequest, RefreshRequest, LogoutRequest, VerifyEmail);
+
+/// A password change as the use case takes it: the current password as typed, the new one
+/// checked against the rules.
+pub(crate) struct NewPassword {
+    pub current: Password,
+    pub new: Password,
+}
+
+impl IntoDomain for PasswordChange {
+    type Domain = NewPassword;
+
+    fn into_domain(self) -> Result<NewPassword, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let new = rules.check("new_password", Password::parse(&self.new_password));
+        rules.finish(|| Some(NewPassword { current: Password::candidate(&self.current_password), new: new? }))
+    }
+}
+
+impl IntoDomain for ForgotPassword {
+    type Domain = hexgate_domain::Email;
+
+    fn into_domain(self) -> Result<hexgate_domain::Email, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let email = rules.check("email", hexgate_domain::Email::parse(&self.email));
+        rules.finish(|| email)
+    }
+}
+
+/// A password reset as the use case takes it.
+pub(crate) struct PasswordReset {
+    pub token: String,
+    pub password: Password,
+}
+
+impl IntoDomain for ResetPassword {
+    type Domain = PasswordReset;
+
+    fn into_domain(self) -> Result<PasswordReset, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let password = rules.check("new_password", Password::parse(&self.new_password));
+        rules.finish(|| Some(PasswordReset { token: self.token, password: password? }))
+    }
 }

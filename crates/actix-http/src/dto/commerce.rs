@@ -7,7 +7,6 @@ use apistos::ApiComponent;
 use apistos::schemars::JsonSchema;
 use chrono::{DateTime, Utc};
 use garde::Validate;
-use hexgate_domain::RuleViolation;
 use hexgate_domain::money::{Money, MoneyError, TaxRate, TaxRateError};
 use hexgate_domain::order::{Order, OrderItem};
 use hexgate_domain::preferences::{Language, Preferences, Theme};
@@ -18,7 +17,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::UserResponse;
-use crate::extract::rule;
+use hexgate_domain::order::{DateRange, OrderLine};
+use hexgate_domain::product::{ProductId, ProductUpdate};
+use hexgate_domain::{PageRequest, UserId};
+use hexgate_ports::FieldViolation;
+
+use crate::extract::{IntoDomain, Rules};
 
 /// A JSON number as the exact decimal it was written as (`19.99`, not 19.989999…).
 pub(crate) fn decimal_of(value: f64) -> Option<Decimal> {
@@ -37,32 +41,6 @@ fn number(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-fn check<T, E: RuleViolation>(result: Result<T, E>) -> garde::Result {
-    result.map(|_| ()).map_err(|e| garde::Error::new(format!("{}\u{1f}{e}", e.code())))
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // garde hands rules a reference
-fn price_rule(value: &f64, (): &()) -> garde::Result {
-    check(money_of(*value))
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)]
-fn tax_rule(value: &f64, (): &()) -> garde::Result {
-    check(tax_rate_of(*value))
-}
-
-fn optional_price(value: &Option<f64>, ctx: &()) -> garde::Result {
-    value.as_ref().map_or(Ok(()), |v| price_rule(v, ctx))
-}
-
-fn optional_tax(value: &Option<f64>, ctx: &()) -> garde::Result {
-    value.as_ref().map_or(Ok(()), |v| tax_rule(v, ctx))
-}
-
-fn optional_name(value: &Option<String>, ctx: &()) -> garde::Result {
-    value.as_ref().map_or(Ok(()), |v| rule(ProductName::parse)(v, ctx))
-}
-
 const fn default_tax_rate() -> f64 {
     0.1
 }
@@ -71,16 +49,13 @@ const fn default_tax_rate() -> f64 {
 #[schemars(crate = "apistos", example = serde_json::json!({"name": "Desk lamp", "price": 19.99, "tax_rate": 0.2}))]
 #[garde(allow_unvalidated)]
 pub struct ProductCreate {
-    #[garde(custom(rule(ProductName::parse)))]
     #[schemars(length(min = 1, max = 200))]
     pub name: String,
     /// ≥ 0, at most two decimals.
-    #[garde(custom(price_rule))]
     #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
     pub price: f64,
     /// 0..=1, default 0.1.
     #[serde(default = "default_tax_rate")]
-    #[garde(custom(tax_rule))]
     #[schemars(range(min = 0, max = 1))]
     pub tax_rate: f64,
 }
@@ -90,13 +65,10 @@ pub struct ProductCreate {
 #[serde(deny_unknown_fields)]
 #[garde(allow_unvalidated)]
 pub struct ProductPatch {
-    #[garde(custom(optional_name))]
     #[schemars(length(min = 1, max = 200))]
     pub name: Option<String>,
-    #[garde(custom(optional_price))]
     #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
     pub price: Option<f64>,
-    #[garde(custom(optional_tax))]
     #[schemars(range(min = 0, max = 1))]
     pub tax_rate: Option<f64>,
 }
@@ -273,22 +245,24 @@ pub enum ThemeName {
 pub struct PreferencesBody {
     pub theme: ThemeName,
     /// A language tag such as `en` or `pt-BR`.
-    #[garde(custom(rule(Language::parse)))]
     #[schemars(length(min = 2, max = 35), extend("pattern" = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"))]
     pub language: String,
     pub notifications_enabled: bool,
 }
 
-impl PreferencesBody {
-    pub(crate) fn into_domain(self) -> Option<Preferences> {
-        Some(Preferences {
-            theme: match self.theme {
-                ThemeName::Light => Theme::Light,
-                ThemeName::Dark => Theme::Dark,
-                ThemeName::System => Theme::System,
-            },
-            language: Language::parse(&self.language).ok()?,
-            notifications_enabled: self.notifications_enabled,
+impl IntoDomain for PreferencesBody {
+    type Domain = Preferences;
+
+    fn into_domain(self) -> Result<Preferences, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let language = rules.check("language", Language::parse(&self.language));
+        let theme = match self.theme {
+            ThemeName::Light => Theme::Light,
+            ThemeName::Dark => Theme::Dark,
+            ThemeName::System => Theme::System,
+        };
+        rules.finish(|| {
+            Some(Preferences { theme, language: language?, notifications_enabled: self.notifications_enabled })
         })
     }
 }
@@ -314,4 +288,85 @@ pub struct RelatedResponse {
     pub user: UserResponse,
     pub orders: Vec<OrderResponse>,
     pub preferences: Option<PreferencesBody>,
+}
+
+/// A new product as the use case takes it.
+pub(crate) struct ProductDraft {
+    pub name: ProductName,
+    pub price: Money,
+    pub tax_rate: TaxRate,
+}
+
+impl IntoDomain for ProductCreate {
+    type Domain = ProductDraft;
+
+    fn into_domain(self) -> Result<ProductDraft, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let name = rules.check("name", ProductName::parse(&self.name));
+        let price = rules.check("price", money_of(self.price));
+        let tax_rate = rules.check("tax_rate", tax_rate_of(self.tax_rate));
+        rules.finish(|| Some(ProductDraft { name: name?, price: price?, tax_rate: tax_rate? }))
+    }
+}
+
+impl IntoDomain for ProductPatch {
+    type Domain = ProductUpdate;
+
+    fn into_domain(self) -> Result<ProductUpdate, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let name = rules.check_optional("name", self.name.as_deref().map(ProductName::parse));
+        let price = rules.check_optional("price", self.price.map(money_of));
+        let tax_rate = rules.check_optional("tax_rate", self.tax_rate.map(tax_rate_of));
+        rules.finish(|| Some(ProductUpdate { name: name?, price: price?, tax_rate: tax_rate? }))
+    }
+}
+
+impl IntoDomain for OrderCreate {
+    type Domain = Vec<OrderLine>;
+
+    fn into_domain(self) -> Result<Vec<OrderLine>, Vec<FieldViolation>> {
+        Ok(self.items.iter().map(|l| OrderLine { product_id: ProductId(l.product_id), quantity: l.quantity }).collect())
+    }
+}
+
+/// A products list query as the use case takes it.
+pub(crate) struct ProductListing {
+    pub page: PageRequest,
+    pub q: Option<String>,
+}
+
+impl IntoDomain for ProductListQuery {
+    type Domain = ProductListing;
+
+    fn into_domain(self) -> Result<ProductListing, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let page = super::page_request(&mut rules, self.page, self.page_size);
+        rules.finish(|| Some(ProductListing { page: page?, q: self.q }))
+    }
+}
+
+/// An orders list query as the use case takes it.
+pub(crate) struct OrderListing {
+    pub page: PageRequest,
+    pub user: Option<UserId>,
+    pub created: DateRange,
+}
+
+impl IntoDomain for OrderListQuery {
+    type Domain = OrderListing;
+
+    fn into_domain(self) -> Result<OrderListing, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let page = super::page_request(&mut rules, self.page, self.page_size);
+        // The rule concerns both ends: each is named, so a form can mark both.
+        let created = match DateRange::new(self.start_date, self.end_date) {
+            Ok(range) => Some(range),
+            Err(e) => {
+                rules.absorb(vec![FieldViolation::rule("start_date", &e), FieldViolation::rule("end_date", &e)]);
+                None
+            }
+        };
+        rules
+            .finish(|| Some(OrderListing { page: page?, user: self.user_id.map(UserId::from_uuid), created: created? }))
+    }
 }

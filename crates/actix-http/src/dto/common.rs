@@ -74,3 +74,19 @@ impl<T: JsonSchema> PageResponse<T> {
         }
     }
 }
+
+/// The page a list query asks for, as the domain's [`PageRequest`]; a rule broken is reported on
+/// `page` or `page_size`, whichever it concerns.
+pub(crate) fn page_request(
+    rules: &mut crate::extract::Rules,
+    page: u64,
+    page_size: u64,
+) -> Option<hexgate_domain::PageRequest> {
+    use hexgate_domain::pagination::PageError;
+    let parsed = hexgate_domain::PageRequest::new(page, page_size);
+    let field = match &parsed {
+        Err(PageError::PageSizeOutOfRange { .. }) => "page_size",
+        _ => "page",
+    };
+    rules.check(field, parsed)
+}

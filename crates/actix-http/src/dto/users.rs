@@ -7,7 +7,10 @@ use hexgate_ports::{NewAccount, UserChanges};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::extract::rule;
+use hexgate_domain::PermissionSet;
+use hexgate_ports::FieldViolation;
+
+use crate::extract::{IntoDomain, Rules};
 
 /// Names of the fixed permission set.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, ApiComponent, PartialEq, Eq)]
@@ -50,49 +53,44 @@ const fn yes() -> bool {
 #[garde(allow_unvalidated)]
 pub struct UserCreate {
     /// A valid address; stored lowercase and unique case-insensitively.
-    #[garde(custom(rule(Email::parse)))]
     #[schemars(email, length(max = 254))]
     pub email: String,
     /// 3..=50 characters of `[a-zA-Z0-9_-]`; stored lowercase and unique.
-    #[garde(custom(rule(Username::parse)))]
     #[schemars(extend("pattern" = Username::PATTERN), length(min = 3, max = 50))]
     pub username: String,
     #[serde(default)]
-    #[garde(custom(rule(FullName::parse)))]
     #[schemars(length(max = 100))]
     pub full_name: String,
     #[serde(default = "yes")]
     pub is_active: bool,
     /// 8..=128 characters with an upper-case letter (A-Z) and a digit (0-9).
-    #[garde(custom(rule(Password::parse)))]
     #[schemars(extend("pattern" = Password::PATTERN, "format" = "password", "writeOnly" = true), length(min = 8, max = 128))]
     pub password: String,
 }
 
 impl UserCreate {
-    /// Valid by construction once garde has passed; the parses cannot fail here.
-    pub(crate) fn into_account(self) -> Result<NewAccount, crate::ApiError> {
-        let invalid = |e: &dyn std::fmt::Display| {
-            crate::ApiError::from(hexgate_ports::ServiceError::Internal(format!(
-                "validated field failed to parse: {e}"
-            )))
-        };
-        Ok(NewAccount {
-            email: Email::parse(&self.email).map_err(|e| invalid(&e))?,
-            username: Username::parse(&self.username).map_err(|e| invalid(&e))?,
-            full_name: FullName::parse(&self.full_name).map_err(|e| invalid(&e))?,
+    fn check(self, rules: &mut Rules) -> Option<NewAccount> {
+        let email = rules.check("email", Email::parse(&self.email));
+        let username = rules.check("username", Username::parse(&self.username));
+        let full_name = rules.check("full_name", FullName::parse(&self.full_name));
+        let password = rules.check("password", Password::parse(&self.password));
+        Some(NewAccount {
+            email: email?,
+            username: username?,
+            full_name: full_name?,
             is_active: self.is_active,
-            password: Password::parse(&self.password).map_err(|e| invalid(&e))?,
+            password: password?,
         })
     }
 }
 
-fn optional<T, E: hexgate_domain::RuleViolation>(
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> impl FnOnce(&Option<String>, &()) -> garde::Result {
-    move |value, ctx| match value {
-        Some(v) => rule(parse)(v, ctx),
-        None => Ok(()),
+impl IntoDomain for UserCreate {
+    type Domain = NewAccount;
+
+    fn into_domain(self) -> Result<NewAccount, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let account = self.check(&mut rules);
+        rules.finish(|| account)
     }
 }
 
@@ -102,22 +100,21 @@ fn optional<T, E: hexgate_domain::RuleViolation>(
 #[serde(deny_unknown_fields)]
 #[garde(allow_unvalidated)]
 pub struct UserPatch {
-    #[garde(custom(optional(Email::parse)))]
     #[schemars(email, length(max = 254))]
     pub email: Option<String>,
-    #[garde(custom(optional(FullName::parse)))]
     #[schemars(length(max = 100))]
     pub full_name: Option<String>,
     pub is_active: Option<bool>,
 }
 
-impl UserPatch {
-    pub(crate) fn into_changes(self) -> UserChanges {
-        UserChanges {
-            email: self.email.as_deref().and_then(|e| Email::parse(e).ok()),
-            full_name: self.full_name.as_deref().and_then(|n| FullName::parse(n).ok()),
-            is_active: self.is_active,
-        }
+impl IntoDomain for UserPatch {
+    type Domain = UserChanges;
+
+    fn into_domain(self) -> Result<UserChanges, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let email = rules.check_optional("email", self.email.as_deref().map(Email::parse));
+        let full_name = rules.check_optional("full_name", self.full_name.as_deref().map(FullName::parse));
+        rules.finish(|| Some(UserChanges { email: email?, full_name: full_name?, is_active: self.is_active }))
     }
 }
 
@@ -239,4 +236,44 @@ impl From<UserSortName> for hexgate_domain::UserSort {
 #[schemars(crate = "apistos")]
 pub struct UserPath {
     pub id: Uuid,
+}
+
+impl IntoDomain for BatchCreate {
+    type Domain = Vec<NewAccount>;
+
+    fn into_domain(self) -> Result<Vec<NewAccount>, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let mut accounts = Vec::with_capacity(self.0.len());
+        for (i, create) in self.0.into_iter().enumerate() {
+            let mut item = Rules::under(i);
+            accounts.push(create.check(&mut item));
+            rules.absorb(item.into_violations());
+        }
+        rules.finish(|| accounts.into_iter().collect())
+    }
+}
+
+impl IntoDomain for PermissionsUpdate {
+    type Domain = PermissionSet;
+
+    fn into_domain(self) -> Result<PermissionSet, Vec<FieldViolation>> {
+        Ok(self.permissions.into_iter().map(Permission::from).collect())
+    }
+}
+
+/// A users list query as the use case takes it.
+pub(crate) struct UserListing {
+    pub page: hexgate_domain::PageRequest,
+    pub filter: hexgate_domain::UserFilter,
+}
+
+impl IntoDomain for UserListQuery {
+    type Domain = UserListing;
+
+    fn into_domain(self) -> Result<UserListing, Vec<FieldViolation>> {
+        let mut rules = Rules::default();
+        let page = super::page_request(&mut rules, self.page, self.page_size);
+        let filter = hexgate_domain::UserFilter { q: self.q, is_active: self.is_active, sort: self.sort.into() };
+        rules.finish(|| Some(UserListing { page: page?, filter }))
+    }
 }

@@ -1,55 +1,142 @@
-//! Strict decoding that reports every failing field, not just the first.
+//! Strict decoding that reports every failing field, not just the first, without reading any
+//! library's error wording.
 //!
-//! serde stops at the first error. To list them all, the value is decoded, the failing field
-//! recorded, and the field replaced by a stand-in of another JSON type (or removed, for unknown
-//! fields) before trying again. Stand-ins are only there to let decoding go on: garde errors on
-//! them are dropped, since the field is already reported.
+//! A body is first checked against the JSON Schema that the OpenAPI document publishes for its
+//! type (`jsonschema` reports every error with its instance path and kind): wrong types, missing
+//! fields, unknown fields where they are forbidden, values outside an enum, malformed UUIDs and
+//! timestamps. Each field that fails there is reported and replaced by a stand-in built from its
+//! own schema, so the body can be decoded and the remaining fields' rules (garde, calling the
+//! domain parsers) still run; rule errors on stand-ins are dropped, since the field is reported
+//! already. Should serde still refuse a value the schema allowed (a number out of an integer's
+//! range), the field is found by serde_path_to_error's structured path and stood in the same way.
 
-use std::collections::HashSet;
+use std::any::TypeId;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, RwLock};
 
+use apistos::schemars::{JsonSchema, SchemaGenerator};
 use garde::Validate;
-use hexgate_domain::RuleViolation;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::paths::LocationSegment;
+use jsonschema::{JsonType, Validator};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::IntoDomain;
 use crate::dto::FieldError;
 
 /// Separates a stable code from the message inside a garde error (garde errors carry one string).
 const CODE_SEP: char = '\u{1f}';
 
-/// A garde `custom` rule from a domain parser: the domain owns the rule, garde reports it.
-pub(crate) fn rule<T, E: RuleViolation>(
-    parse: impl Fn(&str) -> Result<T, E>,
-) -> impl FnOnce(&String, &()) -> garde::Result {
-    move |value, ()| parse(value).map(|_| ()).map_err(|e| garde::Error::new(format!("{}{CODE_SEP}{e}", e.code())))
+/// A body type's published schema and its compiled validator, made once per type.
+struct BodySchema {
+    schema: Value,
+    validator: Validator,
 }
 
-/// Values of other JSON types to put in a failing field's place, best guesses first: what the
-/// error says it expected (an enum's first variant), then one value of each JSON type, then
-/// strings some common types accept (a UUID, a timestamp).
-fn stand_ins(message: &str) -> Vec<Value> {
-    let mut candidates = Vec::new();
-    if let Some(expected) = message.split("expected one of ").nth(1).or_else(|| message.split("expected ").nth(1))
-        && let Some(first) = between_backticks(expected)
-    {
-        candidates.push(Value::String(first));
+static SCHEMAS: LazyLock<RwLock<HashMap<TypeId, Arc<BodySchema>>>> = LazyLock::new(RwLock::default);
+
+fn body_schema<T: JsonSchema + 'static>() -> Arc<BodySchema> {
+    let id = TypeId::of::<T>();
+    if let Some(found) = SCHEMAS.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id) {
+        return Arc::clone(found);
     }
-    candidates.extend([
-        Value::String(String::new()),
-        Value::from(0),
-        Value::Bool(false),
-        Value::Array(Vec::new()),
-        Value::Object(Map::new()),
-        Value::String("00000000-0000-0000-0000-000000000000".into()),
-        Value::String("1970-01-01T00:00:00Z".into()),
-    ]);
-    candidates
+    let schema = SchemaGenerator::default().into_root_schema_for::<T>().to_value();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        // The schemas are generated from our own types: one that does not compile is a bug in
+        // this crate, found by the first request to that route in any test.
+        .unwrap_or_else(|e| panic!("the schema of {} does not compile: {e}", std::any::type_name::<T>()));
+    let made = Arc::new(BodySchema { schema, validator });
+    SCHEMAS.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, Arc::clone(&made));
+    made
 }
 
-fn between_backticks(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_owned())
+/// The formats a stand-in or a check cares about; others (`email`, `uint32`…) are left to the
+/// domain rules, which report them with their own codes.
+const CHECKED_FORMATS: [&str; 3] = ["uuid", "date-time", "date"];
+
+/// One structural problem the schema found.
+struct Problem {
+    path: Vec<String>,
+    code: &'static str,
+    message: String,
+}
+
+fn problems(schema: &BodySchema, value: &Value) -> Vec<Problem> {
+    let mut found = Vec::new();
+    for error in schema.validator.iter_errors(value) {
+        let path: Vec<String> = error
+            .instance_path()
+            .iter()
+            .map(|segment| match segment {
+                LocationSegment::Property(name) => name.into_owned(),
+                LocationSegment::Index(i) => i.to_string(),
+            })
+            .collect();
+        match error.kind() {
+            ValidationErrorKind::Type { kind } => {
+                found.push(Problem { path, code: "invalid_type", message: format!("expected {}", expected(kind)) });
+            }
+            ValidationErrorKind::Required { property } => {
+                let mut path = path;
+                path.push(property.as_str().map_or_else(|| property.to_string(), str::to_owned));
+                found.push(Problem { path, code: "missing", message: "field required".into() });
+            }
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                for name in unexpected {
+                    let mut path = path.clone();
+                    path.push(name.clone());
+                    found.push(Problem { path, code: "extra_forbidden", message: "unknown field".into() });
+                }
+            }
+            ValidationErrorKind::Enum { options } => {
+                let options: Vec<String> = options
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
+                    .collect();
+                found.push(Problem {
+                    path,
+                    code: "invalid_type",
+                    message: format!("must be one of: {}", options.join(", ")),
+                });
+            }
+            ValidationErrorKind::Format { format } if CHECKED_FORMATS.contains(&format.as_str()) => {
+                let message = match format.as_str() {
+                    "uuid" => "must be a UUID",
+                    "date" => "must be a date (YYYY-MM-DD)",
+                    _ => "must be an RFC 3339 timestamp",
+                };
+                found.push(Problem { path, code: "invalid_type", message: message.into() });
+            }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                found.push(Problem { path, code: "invalid_type", message: "invalid value".into() });
+            }
+            // Bounds, lengths and patterns are the domain's rules: garde reports them with the
+            // domain's codes once the body is decoded.
+            _ => {}
+        }
+    }
+    found
+}
+
+fn expected(kind: &TypeKind) -> &'static str {
+    let name = |t: JsonType| match t {
+        JsonType::Integer => "an integer",
+        JsonType::Number => "a number",
+        JsonType::String => "a string",
+        JsonType::Boolean => "a boolean",
+        JsonType::Array => "an array",
+        JsonType::Object => "an object",
+        JsonType::Null => "null",
+    };
+    match kind {
+        TypeKind::Single(t) => name(*t),
+        TypeKind::Multiple(set) => set.iter().find(|t| *t != JsonType::Null).map_or("null", name),
+    }
 }
 
 fn segments(path: &serde_path_to_error::Path) -> Vec<String> {
@@ -76,112 +163,202 @@ fn dotted(prefix: &str, path: &[String]) -> String {
     std::iter::once(prefix).chain(path.iter().map(String::as_str)).collect::<Vec<_>>().join(".")
 }
 
-/// A serde message without the type-system jargon a client cannot act on.
-fn humanise(message: &str) -> String {
-    let message = message.split(" at line ").next().unwrap_or(message);
-    if let Some(rest) = message.strip_prefix("invalid type: ")
-        && let Some((found, expected)) = rest.split_once(", expected ")
-    {
-        return format!("expected {}, found {}", plain_type(expected), found);
+/// Follows a local `$ref` (`#/$defs/Name`) to its schema.
+fn resolve<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
+    let mut schema = schema;
+    for _ in 0..16 {
+        match schema.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => match root.pointer(pointer) {
+                Some(target) => schema = target,
+                None => break,
+            },
+            None => break,
+        }
     }
-    message.to_owned()
+    schema
 }
 
-fn plain_type(expected: &str) -> &str {
-    match expected {
-        e if e.starts_with("u") || e.starts_with("i") && e.len() <= 5 => "an integer",
-        "a boolean" => "a boolean",
-        "a string" => "a string",
-        e if e.starts_with("a sequence") => "an array",
-        e if e.starts_with("struct") || e.starts_with("a map") => "an object",
-        e => e,
+/// The first alternative of an `anyOf`/`oneOf` that is not `null` (how schemars writes `Option<T>`).
+fn alternative<'s>(root: &'s Value, schema: &'s Value) -> &'s Value {
+    let schema = resolve(root, schema);
+    for key in ["anyOf", "oneOf"] {
+        if let Some(first) = schema
+            .get(key)
+            .and_then(Value::as_array)
+            .and_then(|alts| alts.iter().find(|a| resolve(root, a).get("type") != Some(&Value::from("null"))))
+        {
+            return resolve(root, first);
+        }
+    }
+    schema
+}
+
+/// The schema of the value at `path` inside a value of `root`'s type.
+fn schema_at<'s>(root: &'s Value, path: &[String]) -> Option<&'s Value> {
+    path.iter().try_fold(alternative(root, root), |schema, seg| {
+        let next = if seg.parse::<usize>().is_ok() && schema.get("items").is_some() {
+            schema.get("items")
+        } else {
+            schema.get("properties").and_then(|p| p.get(seg))
+        }?;
+        Some(alternative(root, next))
+    })
+}
+
+/// A value that satisfies `schema`'s type (and enum or format), built from the schema alone.
+fn stand_in(root: &Value, schema: &Value, depth: usize) -> Value {
+    let schema = alternative(root, schema);
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|o| o.first()) {
+        return first.clone();
+    }
+    if let Some(constant) = schema.get("const") {
+        return constant.clone();
+    }
+    let ty = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap_or("null"),
+        _ => "null",
+    };
+    let bound = || schema.get("minimum").cloned().unwrap_or_else(|| Value::from(0));
+    match ty {
+        "string" => Value::from(match schema.get("format").and_then(Value::as_str) {
+            Some("uuid") => "00000000-0000-0000-0000-000000000000",
+            Some("date-time") => "1970-01-01T00:00:00Z",
+            Some("date") => "1970-01-01",
+            _ => "",
+        }),
+        "integer" | "number" => bound(),
+        "boolean" => Value::Bool(false),
+        "array" => Value::Array(Vec::new()),
+        "object" if depth < 8 => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let required =
+                schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str);
+            let mut object = Map::new();
+            for name in required {
+                if let Some(sub) = properties.and_then(|p| p.get(name)) {
+                    object.insert(name.to_owned(), stand_in(root, sub, depth + 1));
+                }
+            }
+            Value::Object(object)
+        }
+        "object" => Value::Object(Map::new()),
+        _ => Value::Null,
+    }
+}
+
+/// The fields found wrong so far, and those replaced by a stand-in.
+struct Findings<'s> {
+    prefix: &'s str,
+    schema: &'s Value,
+    errors: Vec<FieldError>,
+    stood_in: HashSet<String>,
+}
+
+impl Findings<'_> {
+    /// The part's domain value, or every error: those found so far and the rules the part's
+    /// fields break, except on fields already reported.
+    fn into_domain<T: IntoDomain>(mut self, decoded: T) -> Result<T::Domain, Vec<FieldError>> {
+        match decoded.into_domain() {
+            Ok(domain) if self.errors.is_empty() => Ok(domain),
+            Ok(_) => Err(self.errors),
+            Err(violations) => {
+                for v in violations {
+                    let field = if v.field.is_empty() {
+                        self.prefix.to_owned()
+                    } else {
+                        format!("{}.{}", self.prefix, v.field)
+                    };
+                    if !self.covers(&field) {
+                        self.errors.push(FieldError {
+                            field: Some(field),
+                            message: v.message,
+                            code: v.code.to_owned(),
+                        });
+                    }
+                }
+                Err(self.errors)
+            }
+        }
+    }
+
+    fn covers(&self, field: &str) -> bool {
+        self.stood_in.iter().any(|s| field == s || field.starts_with(&format!("{s}.")))
+    }
+
+    /// Reports the field at `path` and takes it out of the way: removed when it should not be
+    /// there, else replaced by a stand-in from its schema. False when it cannot be fixed.
+    fn fix(&mut self, value: &mut Value, path: &[String], code: &str, message: String) -> bool {
+        let field = dotted(self.prefix, path);
+        if self.covers(&field) {
+            return true;
+        }
+        self.errors.push(FieldError { field: Some(field.clone()), message, code: code.to_owned() });
+        self.stood_in.insert(field);
+        if code == "extra_forbidden" {
+            return remove(value, path);
+        }
+        schema_at(self.schema, path).map(|s| stand_in(self.schema, s, 0)).is_some_and(|v| replace(value, path, v))
     }
 }
 
 /// Decodes `value` into `T` and runs `T`'s garde rules, collecting every failing field under
-/// `prefix` (`body`, `query`).
+/// `prefix` (`body`).
 ///
 /// # Errors
 /// One [`FieldError`] per failing field.
-pub(crate) fn decode_json<T>(mut value: Value, prefix: &str) -> Result<T, Vec<FieldError>>
+pub(crate) fn decode_json<T>(mut value: Value, prefix: &str) -> Result<T::Domain, Vec<FieldError>>
 where
-    T: DeserializeOwned + Validate<Context = ()>,
+    T: DeserializeOwned + Validate<Context = ()> + JsonSchema + IntoDomain + 'static,
 {
-    // serde lets a struct be read from an array (fields by position), which would turn `[1, 2]`
-    // into errors on `body.0`. An empty array tells whether `T` wants a list or an object.
-    if value.is_array()
-        && let Err(e) = T::deserialize(&Value::Array(Vec::new()))
-        && e.to_string().contains("struct")
-    {
+    let schema = body_schema::<T>();
+    let found = problems(&schema, &value);
+    if let Some(root) = found.iter().find(|p| p.path.is_empty()) {
+        // The body itself has the wrong shape (an array where an object belongs).
         return Err(vec![FieldError {
             field: Some(prefix.to_owned()),
-            message: "expected an object".to_owned(),
-            code: "invalid_type".to_owned(),
+            message: root.message.clone(),
+            code: root.code.to_owned(),
         }]);
     }
-    let mut errors: Vec<FieldError> = Vec::new();
-    let mut stood_in: HashSet<String> = HashSet::new();
-    let mut attempts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let mut stand_in_cache: std::collections::HashMap<String, Vec<Value>> = std::collections::HashMap::new();
-    // Each round fixes one field; a body has far fewer fields than this.
-    for _ in 0..256 {
+    let mut findings = Findings { prefix, schema: &schema.schema, errors: Vec::new(), stood_in: HashSet::new() };
+    for p in found {
+        findings.fix(&mut value, &p.path, p.code, p.message);
+    }
+    // Each round stands in one more field serde refused; a body has far fewer fields than this.
+    for _ in 0..64 {
         match serde_path_to_error::deserialize::<_, T>(&value) {
             Ok(decoded) => {
                 if let Err(report) = decoded.validate() {
                     for (path, error) in report.iter() {
                         let field = garde_path(prefix, &path.to_string());
-                        if stood_in.iter().any(|s| field == *s || field.starts_with(&format!("{s}."))) {
-                            continue;
+                        if !findings.covers(&field) {
+                            findings.errors.push(field_error(field, error.message()));
                         }
-                        errors.push(field_error(field, error.message()));
                     }
                 }
-                return if errors.is_empty() { Ok(decoded) } else { Err(errors) };
+                return findings.into_domain(decoded);
             }
             Err(err) => {
-                let mut path = segments(err.path());
-                let message = err.inner().to_string();
-                let (code, human, fix) = if message.starts_with("missing field") {
-                    path.extend(between_backticks(&message));
-                    ("missing", "field required".to_owned(), Fix::StandIn)
-                } else if message.starts_with("unknown field") {
-                    // serde_path_to_error already ends the path with the unknown key.
-                    if let Some(name) = between_backticks(&message)
-                        && path.last() != Some(&name)
-                    {
-                        path.push(name);
-                    }
-                    ("extra_forbidden", "unknown field".to_owned(), Fix::Remove)
-                } else {
-                    ("invalid_type", humanise(&message), Fix::StandIn)
-                };
+                let path = segments(err.path());
                 let field = dotted(prefix, &path);
-                if !errors.iter().any(|e| e.field.as_deref() == Some(field.as_str())) {
-                    errors.push(FieldError { field: Some(field.clone()), message: human, code: code.to_owned() });
-                }
-                let applied = match fix {
-                    Fix::Remove => remove(&mut value, &path),
-                    Fix::StandIn => {
-                        let attempt = attempts.entry(field.clone()).or_insert(0);
-                        let candidates = stand_in_cache.entry(field.clone()).or_insert_with(|| stand_ins(&message));
-                        let next = candidates.get(*attempt).cloned();
-                        *attempt += 1;
-                        stood_in.insert(field);
-                        next.is_some_and(|v| replace(&mut value, &path, v))
+                let again = !path.is_empty()
+                    && !findings.stood_in.contains(&field)
+                    && findings.fix(&mut value, &path, "invalid_type", "invalid value".into());
+                if !again {
+                    if !findings.errors.iter().any(|e| e.field.as_deref() == Some(field.as_str())) {
+                        findings.errors.push(FieldError {
+                            field: Some(field),
+                            message: "invalid value".into(),
+                            code: "invalid_type".into(),
+                        });
                     }
-                };
-                if !applied {
-                    return Err(errors);
+                    return Err(findings.errors);
                 }
             }
         }
     }
-    Err(errors)
-}
-
-enum Fix {
-    StandIn,
-    Remove,
+    Err(findings.errors)
 }
 
 fn remove(root: &mut Value, path: &[String]) -> bool {
@@ -228,17 +405,18 @@ pub(crate) fn field_error(field: String, message: &str) -> FieldError {
 
 #[cfg(test)]
 mod tests {
+    use apistos::schemars::JsonSchema;
     use garde::Validate;
     use serde::Deserialize;
     use serde_json::json;
 
     use super::*;
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, JsonSchema)]
+    #[schemars(crate = "apistos")]
     #[garde(allow_unvalidated)]
     #[allow(dead_code)]
     struct Sample {
-        #[garde(custom(rule(hexgate_domain::Username::parse)))]
         name: String,
         count: u32,
         flag: bool,
@@ -246,20 +424,34 @@ mod tests {
         items: Vec<Item>,
     }
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, JsonSchema)]
+    #[schemars(crate = "apistos")]
     #[garde(allow_unvalidated)]
     #[allow(dead_code)]
     struct Item {
         quantity: u32,
     }
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, JsonSchema)]
+    #[schemars(crate = "apistos")]
     #[serde(deny_unknown_fields)]
     #[garde(allow_unvalidated)]
     #[allow(dead_code)]
     struct Strict {
         #[serde(default)]
         a: Option<bool>,
+    }
+
+    crate::extract::as_is!(Item, Strict, Typed);
+
+    impl IntoDomain for Sample {
+        type Domain = Self;
+
+        fn into_domain(self) -> Result<Self, Vec<hexgate_ports::FieldViolation>> {
+            let mut rules = crate::extract::Rules::default();
+            let name = rules.check("name", hexgate_domain::Username::parse(&self.name));
+            rules.finish(|| name.map(|_| self))
+        }
     }
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {
@@ -306,7 +498,8 @@ mod tests {
         assert_eq!(fields(&errors), vec!["body"]);
     }
 
-    #[derive(Debug, Deserialize, Validate)]
+    #[derive(Debug, Deserialize, Validate, JsonSchema)]
+    #[schemars(crate = "apistos")]
     #[garde(allow_unvalidated)]
     #[allow(dead_code)]
     struct Typed {
@@ -316,7 +509,8 @@ mod tests {
         count: u32,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[schemars(crate = "apistos")]
     #[serde(rename_all = "snake_case")]
     enum Colour {
         Red,
@@ -330,6 +524,22 @@ mod tests {
         let mut got = fields(&errors);
         got.sort_unstable();
         assert_eq!(got, vec!["body.colour", "body.count", "body.id"]);
+        let code = |f: &str| errors.iter().find(|e| e.field.as_deref() == Some(f)).map(|e| e.code.as_str());
+        assert_eq!(code("body.id"), Some("invalid_type"), "format checked by the schema");
+        assert_eq!(code("body.colour"), Some("invalid_type"), "enum checked by the schema");
+        assert_eq!(code("body.count"), Some("invalid"), "the rule still runs beside the stand-ins");
+    }
+
+    #[test]
+    fn a_number_out_of_an_integers_range_is_found_by_its_path_and_the_rest_still_checked() {
+        let errors = decode_json::<Sample>(
+            json!({"name": "x", "count": 5_000_000_000_u64, "flag": true, "items": [{"quantity": -1}]}),
+            "body",
+        )
+        .expect_err("invalid");
+        let mut got = fields(&errors);
+        got.sort_unstable();
+        assert_eq!(got, vec!["body.count", "body.items.0.quantity", "body.name"]);
     }
 
     #[test]

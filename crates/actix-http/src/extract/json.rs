@@ -13,13 +13,15 @@ use futures_util::StreamExt;
 use garde::Validate;
 use serde::de::DeserializeOwned;
 
+use super::IntoDomain;
 use super::decode::decode_json;
 use crate::HttpSettings;
 use crate::error::ApiError;
 
 /// A JSON body: `application/json` (else 415), within the size limit (else 413), well-formed
-/// (else 400), and passing every type and garde rule (else 422 listing each failing field).
-pub(crate) struct ValidJson<T>(pub T);
+/// (else 400), and passing every type and rule (else 422 listing each failing field), turned
+/// into the domain values the use case takes (`T::Domain`) on the way in.
+pub(crate) struct ValidJson<T: IntoDomain>(pub T::Domain);
 
 pub(crate) fn is_json(req: &HttpRequest) -> bool {
     req.headers()
@@ -55,7 +57,7 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
 
 impl<T> FromRequest for ValidJson<T>
 where
-    T: DeserializeOwned + Validate<Context = ()> + 'static,
+    T: DeserializeOwned + Validate<Context = ()> + apistos::schemars::JsonSchema + IntoDomain + 'static,
 {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -74,7 +76,7 @@ where
     }
 }
 
-impl<T: ApiComponent> ApiComponent for ValidJson<T> {
+impl<T: ApiComponent + IntoDomain> ApiComponent for ValidJson<T> {
     fn required() -> bool {
         T::required()
     }
@@ -93,11 +95,11 @@ impl<T: ApiComponent> ApiComponent for ValidJson<T> {
 }
 
 /// Like [`ValidJson`], but an empty body is fine and means `None`.
-pub(crate) struct OptionalJson<T>(pub Option<T>);
+pub(crate) struct OptionalJson<T: IntoDomain>(pub Option<T::Domain>);
 
 impl<T> FromRequest for OptionalJson<T>
 where
-    T: DeserializeOwned + Validate<Context = ()> + 'static,
+    T: DeserializeOwned + Validate<Context = ()> + apistos::schemars::JsonSchema + IntoDomain + 'static,
 {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -119,7 +121,7 @@ where
     }
 }
 
-impl<T: ApiComponent> ApiComponent for OptionalJson<T> {
+impl<T: ApiComponent + IntoDomain> ApiComponent for OptionalJson<T> {
     fn required() -> bool {
         false
     }

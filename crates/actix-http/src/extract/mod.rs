@@ -1,12 +1,13 @@
 mod auth;
 mod decode;
+mod domain;
 mod json;
 mod multipart;
 mod query;
 mod token_form;
 
 pub(crate) use auth::{CurrentUser, MaybeUser, bearer};
-pub(crate) use decode::rule;
+pub(crate) use domain::{IntoDomain, Rules, as_is};
 pub(crate) use json::{OptionalJson, ValidJson};
 pub(crate) use multipart::FileUpload;
 pub(crate) use query::ValidQuery;

@@ -8,15 +8,18 @@ use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
 use garde::Validate;
 use serde::de::DeserializeOwned;
 
+use super::IntoDomain;
 use super::decode::field_error;
 use crate::dto::FieldError;
 use crate::error::ApiError;
 
 /// A query string decoded strictly (`page=abc` or `is_active=1` is 422), each failing parameter
 /// reported as `query.<name>`. Unknown parameters are ignored, as browsers and proxies add some.
-pub(crate) struct ValidQuery<T>(pub T);
+pub(crate) struct ValidQuery<T: IntoDomain>(pub T::Domain);
 
-fn decode<T: DeserializeOwned + Validate<Context = ()>>(query: &str) -> Result<T, Vec<FieldError>> {
+fn decode<T: DeserializeOwned + Validate<Context = ()> + IntoDomain>(
+    query: &str,
+) -> Result<T::Domain, Vec<FieldError>> {
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let mut errors = Vec::new();
     // Every query parameter is optional, so dropping a bad one lets decoding go on to the next.
@@ -30,14 +33,29 @@ fn decode<T: DeserializeOwned + Validate<Context = ()>>(query: &str) -> Result<T
                         errors.push(field_error(format!("query.{path}"), error.message()));
                     }
                 }
-                return if errors.is_empty() { Ok(value) } else { Err(errors) };
+                return match value.into_domain() {
+                    Ok(domain) if errors.is_empty() => Ok(domain),
+                    Ok(_) => Err(errors),
+                    Err(violations) => {
+                        for v in violations {
+                            let field = format!("query.{}", v.field);
+                            if !errors.iter().any(|e| e.field.as_deref() == Some(field.as_str())) {
+                                errors.push(FieldError {
+                                    field: Some(field),
+                                    message: v.message,
+                                    code: v.code.to_owned(),
+                                });
+                            }
+                        }
+                        Err(errors)
+                    }
+                };
             }
             Err(err) => {
                 let name = err.path().to_string();
-                let message = err.inner().to_string();
                 errors.push(FieldError {
                     field: Some(format!("query.{name}")),
-                    message: format!("invalid value: {message}"),
+                    message: "invalid value".to_owned(),
                     code: "invalid_type".into(),
                 });
                 let before = pairs.len();
@@ -53,7 +71,7 @@ fn decode<T: DeserializeOwned + Validate<Context = ()>>(query: &str) -> Result<T
 
 impl<T> FromRequest for ValidQuery<T>
 where
-    T: DeserializeOwned + Validate<Context = ()>,
+    T: DeserializeOwned + Validate<Context = ()> + IntoDomain,
 {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
@@ -63,7 +81,7 @@ where
     }
 }
 
-impl<T: ApiComponent> ApiComponent for ValidQuery<T> {
+impl<T: ApiComponent + IntoDomain> ApiComponent for ValidQuery<T> {
     fn required() -> bool {
         false
     }

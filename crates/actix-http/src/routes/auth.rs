@@ -114,11 +114,8 @@ pub(crate) async fn change_password(
     user: CurrentUser,
     body: ValidJson<PasswordChange>,
 ) -> Result<NoContent, ApiError> {
-    let body = body.0;
-    let current = Password::candidate(&body.current_password);
-    let new = Password::parse(&body.new_password)
-        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
-    state.auth.change_password(&user.0, &current, &new).await?;
+    let change = body.0;
+    state.auth.change_password(&user.0, &change.current, &change.new).await?;
     state.account.password_changed(user.0.user.id).await?;
     Ok(NoContent)
 }
@@ -183,9 +180,7 @@ pub(crate) async fn forgot_password(
     state: Data<HttpState>,
     body: ValidJson<ForgotPassword>,
 ) -> Result<AcceptedJson<Accepted>, ApiError> {
-    let email = hexgate_domain::Email::parse(&body.0.email)
-        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
-    state.account.forgot_password(&email).await?;
+    state.account.forgot_password(&body.0).await?;
     Ok(AcceptedJson(Accepted { detail: "If the address is registered, a reset link is on its way" }))
 }
 
@@ -207,10 +202,8 @@ pub(crate) async fn reset_password(
     state: Data<HttpState>,
     body: ValidJson<ResetPassword>,
 ) -> Result<NoContent, ApiError> {
-    let body = body.0;
-    let password = Password::parse(&body.new_password)
-        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
-    state.account.reset_password(&body.token, &password).await?;
+    let reset = body.0;
+    state.account.reset_password(&reset.token, &reset.password).await?;
     Ok(NoContent)
 }
 

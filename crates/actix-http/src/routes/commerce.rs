@@ -1,26 +1,16 @@
 use actix_web::web::{Data, Json, Path};
 use apistos::actix::{CreatedJson, NoContent};
 use apistos::api_operation;
-use hexgate_domain::order::{DateRange, OrderId, OrderLine};
-use hexgate_domain::product::{ProductId, ProductName, ProductUpdate};
-use hexgate_domain::{PageRequest, UserId};
-use hexgate_ports::ServiceError;
+use hexgate_domain::UserId;
+use hexgate_domain::order::OrderId;
+use hexgate_domain::product::ProductId;
 
 use crate::dto::{
-    FieldError, OrderCreate, OrderListQuery, OrderPath, OrderResponse, PageResponse, PreferencesBody, ProductCreate,
-    ProductListQuery, ProductPatch, ProductPath, ProductResponse, RelatedResponse, UserPath, money_of, tax_rate_of,
+    OrderCreate, OrderListQuery, OrderPath, OrderResponse, PageResponse, PreferencesBody, ProductCreate,
+    ProductListQuery, ProductPatch, ProductPath, ProductResponse, RelatedResponse, UserPath,
 };
 use crate::extract::{CurrentUser, ValidJson, ValidQuery};
 use crate::{ApiError, HttpState};
-
-fn validated<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<T, ApiError> {
-    // garde has already applied the same rule; this cannot fail for a request that got here.
-    result.map_err(|e| ApiError::from(ServiceError::Internal(format!("validated field failed to parse: {e}"))))
-}
-
-fn page(page: u64, size: u64) -> Result<PageRequest, ApiError> {
-    validated(PageRequest::new(page, size))
-}
 
 /// List products
 ///
@@ -37,8 +27,8 @@ pub(crate) async fn list_products(
     state: Data<HttpState>,
     query: ValidQuery<ProductListQuery>,
 ) -> Result<Json<PageResponse<ProductResponse>>, ApiError> {
-    let query = query.0;
-    let products = state.catalog.list(query.q.as_deref(), page(query.page, query.page_size)?).await?;
+    let listing = query.0;
+    let products = state.catalog.list(listing.q.as_deref(), listing.page).await?;
     Ok(Json(PageResponse::from_page(products, ProductResponse::from)))
 }
 
@@ -80,16 +70,8 @@ pub(crate) async fn create_product(
     caller: CurrentUser,
     body: ValidJson<ProductCreate>,
 ) -> Result<CreatedJson<ProductResponse>, ApiError> {
-    let body = body.0;
-    let product = state
-        .catalog
-        .create(
-            &caller.0.user,
-            validated(ProductName::parse(&body.name))?,
-            validated(money_of(body.price))?,
-            validated(tax_rate_of(body.tax_rate))?,
-        )
-        .await?;
+    let draft = body.0;
+    let product = state.catalog.create(&caller.0.user, draft.name, draft.price, draft.tax_rate).await?;
     Ok(CreatedJson(product.into()))
 }
 
@@ -116,13 +98,7 @@ pub(crate) async fn update_product(
     path: Path<ProductPath>,
     body: ValidJson<ProductPatch>,
 ) -> Result<Json<ProductResponse>, ApiError> {
-    let body = body.0;
-    let update = ProductUpdate {
-        name: validated(body.name.as_deref().map(ProductName::parse).transpose())?,
-        price: validated(body.price.map(money_of).transpose())?,
-        tax_rate: validated(body.tax_rate.map(tax_rate_of).transpose())?,
-    };
-    Ok(Json(state.catalog.update(&caller.0.user, ProductId(path.id), update).await?.into()))
+    Ok(Json(state.catalog.update(&caller.0.user, ProductId(path.id), body.0).await?.into()))
 }
 
 /// Delete a product
@@ -170,9 +146,7 @@ pub(crate) async fn create_order(
     caller: CurrentUser,
     body: ValidJson<OrderCreate>,
 ) -> Result<CreatedJson<OrderResponse>, ApiError> {
-    let lines: Vec<OrderLine> =
-        body.0.items.iter().map(|l| OrderLine { product_id: ProductId(l.product_id), quantity: l.quantity }).collect();
-    Ok(CreatedJson(state.orders.place(&caller.0.user, &lines).await?.into()))
+    Ok(CreatedJson(state.orders.place(&caller.0.user, &body.0).await?.into()))
 }
 
 /// List orders
@@ -194,19 +168,8 @@ pub(crate) async fn list_orders(
     caller: CurrentUser,
     query: ValidQuery<OrderListQuery>,
 ) -> Result<Json<PageResponse<OrderResponse>>, ApiError> {
-    let query = query.0;
-    let range = DateRange::new(query.start_date, query.end_date).map_err(|e| {
-        let entry = |field: &str| FieldError {
-            field: Some(field.to_owned()),
-            message: e.to_string(),
-            code: hexgate_domain::RuleViolation::code(&e).to_owned(),
-        };
-        ApiError::validation(vec![entry("query.start_date"), entry("query.end_date")])
-    })?;
-    let orders = state
-        .orders
-        .list(&caller.0.user, query.user_id.map(UserId::from_uuid), range, page(query.page, query.page_size)?)
-        .await?;
+    let listing = query.0;
+    let orders = state.orders.list(&caller.0.user, listing.user, listing.created, listing.page).await?;
     Ok(Json(PageResponse::from_page(orders, OrderResponse::from)))
 }
 
@@ -301,7 +264,7 @@ pub(crate) async fn update_preferences(
     path: Path<UserPath>,
     body: ValidJson<PreferencesBody>,
 ) -> Result<Json<PreferencesBody>, ApiError> {
-    let preferences = validated(body.0.into_domain().ok_or("language"))?;
+    let preferences = body.0;
     let saved = state.profiles.set_preferences(&caller.0.user, UserId::from_uuid(path.id), preferences).await?;
     Ok(Json(saved.into()))
 }

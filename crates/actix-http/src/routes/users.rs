@@ -1,7 +1,7 @@
 use actix_web::web::{Data, Json, Path};
 use apistos::actix::{CreatedJson, NoContent};
 use apistos::api_operation;
-use hexgate_domain::{PageRequest, PermissionSet, UserFilter, UserId};
+use hexgate_domain::UserId;
 
 use crate::dto::{
     BatchCreate, PageResponse, PermissionsUpdate, UserCreate, UserListQuery, UserPatch, UserPath, UserResponse,
@@ -32,7 +32,7 @@ pub(crate) async fn create_user(
     caller: MaybeUser,
     body: ValidJson<UserCreate>,
 ) -> Result<CreatedJson<UserResponse>, ApiError> {
-    let account = body.0.into_account()?;
+    let account = body.0;
     let actor = caller.0.as_ref().map(|p| &p.user);
     let user = state.users.register(actor, account).await?;
     Ok(CreatedJson(user.into()))
@@ -57,11 +57,8 @@ pub(crate) async fn list_users(
     caller: CurrentUser,
     query: ValidQuery<UserListQuery>,
 ) -> Result<Json<PageResponse<UserResponse>>, ApiError> {
-    let query = query.0;
-    let page = PageRequest::new(query.page, query.page_size)
-        .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
-    let filter = UserFilter { q: query.q, is_active: query.is_active, sort: query.sort.into() };
-    let users = state.users.list(&caller.0.user, &filter, page).await?;
+    let listing = query.0;
+    let users = state.users.list(&caller.0.user, &listing.filter, listing.page).await?;
     Ok(Json(PageResponse::from_page(users, UserResponse::from)))
 }
 
@@ -101,7 +98,7 @@ pub(crate) async fn update_me(
     body: ValidJson<UserPatch>,
 ) -> Result<Json<UserResponse>, ApiError> {
     let me = &caller.0.user;
-    let user = state.users.update(me, me.id, body.0.into_changes()).await?;
+    let user = state.users.update(me, me.id, body.0).await?;
     Ok(Json(user.into()))
 }
 
@@ -127,7 +124,7 @@ pub(crate) async fn create_users_batch(
     caller: CurrentUser,
     body: ValidJson<BatchCreate>,
 ) -> Result<CreatedJson<Vec<UserResponse>>, ApiError> {
-    let accounts = body.0.0.into_iter().map(UserCreate::into_account).collect::<Result<Vec<_>, _>>()?;
+    let accounts = body.0;
     let users = state.users.create_batch(&caller.0.user, accounts).await?;
     Ok(CreatedJson(users.into_iter().map(UserResponse::from).collect()))
 }
@@ -180,7 +177,7 @@ pub(crate) async fn update_user(
     path: Path<UserPath>,
     body: ValidJson<UserPatch>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let user = state.users.update(&caller.0.user, UserId::from_uuid(path.id), body.0.into_changes()).await?;
+    let user = state.users.update(&caller.0.user, UserId::from_uuid(path.id), body.0).await?;
     Ok(Json(user.into()))
 }
 
@@ -233,7 +230,7 @@ pub(crate) async fn set_permissions(
     path: Path<UserPath>,
     body: ValidJson<PermissionsUpdate>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let permissions: PermissionSet = body.0.permissions.into_iter().map(Into::into).collect();
+    let permissions = body.0;
     let user = state.users.set_permissions(&caller.0.user, UserId::from_uuid(path.id), permissions).await?;
     Ok(Json(user.into()))
 }
