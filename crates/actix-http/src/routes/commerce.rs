@@ -25,14 +25,7 @@ fn page(page: u64, size: u64) -> Result<PageRequest, ApiError> {
 /// List products
 ///
 /// Open to anyone. Newest first; `q` filters by name.
-#[api_operation(
-    operation_id = "list_products",
-    tag = "products",
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "list_products", tag = "products")]
 pub(crate) async fn list_products(
     state: Data<HttpState>,
     query: ValidQuery<ProductListQuery>,
@@ -43,15 +36,7 @@ pub(crate) async fn list_products(
 }
 
 /// Read a product
-#[api_operation(
-    operation_id = "read_product",
-    tag = "products",
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_product", tag = "products")]
 pub(crate) async fn read_product(
     state: Data<HttpState>,
     path: Path<ProductPath>,
@@ -62,19 +47,7 @@ pub(crate) async fn read_product(
 /// Create a product
 ///
 /// Admins and catalog managers. Prices are exact decimals with at most two places.
-#[api_operation(
-    operation_id = "create_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "create_product", tag = "products")]
 pub(crate) async fn create_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -96,20 +69,7 @@ pub(crate) async fn create_product(
 /// Update a product
 ///
 /// Admins and catalog managers. Only given fields change; orders keep the price they were placed at.
-#[api_operation(
-    operation_id = "update_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_product", tag = "products")]
 pub(crate) async fn update_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -128,18 +88,7 @@ pub(crate) async fn update_product(
 /// Delete a product
 ///
 /// Admins and catalog managers. Orders that contain it keep their copy.
-#[api_operation(
-    operation_id = "delete_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "delete_product", tag = "products")]
 pub(crate) async fn delete_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -153,18 +102,7 @@ pub(crate) async fn delete_product(
 ///
 /// 1..=50 lines; names and prices are copied from the products in the same transaction. An
 /// unknown product is 422 on `body.items.<index>.product_id`.
-#[api_operation(
-    operation_id = "create_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "create_order", tag = "orders")]
 pub(crate) async fn create_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -178,17 +116,7 @@ pub(crate) async fn create_order(
 /// List orders
 ///
 /// Your own; admins see everyone's, or one user's with `user_id`. Newest first.
-#[api_operation(
-    operation_id = "list_orders",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "list_orders", tag = "orders")]
 pub(crate) async fn list_orders(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -213,17 +141,7 @@ pub(crate) async fn list_orders(
 /// Read an order
 ///
 /// The owner or an admin; anyone else gets 404.
-#[api_operation(
-    operation_id = "read_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_order", tag = "orders")]
 pub(crate) async fn read_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -235,18 +153,7 @@ pub(crate) async fn read_order(
 /// Cancel an order
 ///
 /// The owner or an admin, only while it is pending (else 409).
-#[api_operation(
-    operation_id = "cancel_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 404,
-    error_code = 409,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "cancel_order", tag = "orders")]
 pub(crate) async fn cancel_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -258,18 +165,7 @@ pub(crate) async fn cancel_order(
 /// Read a user's preferences
 ///
 /// Yourself or an admin. Never set: the defaults (`system`, `en`, notifications on).
-#[api_operation(
-    operation_id = "read_preferences",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_preferences", tag = "users")]
 pub(crate) async fn read_preferences(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -281,20 +177,7 @@ pub(crate) async fn read_preferences(
 /// Replace a user's preferences
 ///
 /// Yourself or an admin; all three fields.
-#[api_operation(
-    operation_id = "update_preferences",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_preferences", tag = "users")]
 pub(crate) async fn update_preferences(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -310,18 +193,7 @@ pub(crate) async fn update_preferences(
 ///
 /// Yourself or an admin. The user, their newest 100 orders and their preferences are read
 /// concurrently.
-#[api_operation(
-    operation_id = "read_user_related",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_user_related", tag = "users")]
 pub(crate) async fn read_related(
     state: Data<HttpState>,
     caller: CurrentUser,
