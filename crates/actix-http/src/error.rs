@@ -190,9 +190,11 @@ impl From<hexgate_ports::PortError> for ApiError {
     }
 }
 
-/// Every status an operation may answer with the error shape; each route names its own subset
-/// with `error_code`, so the document lists exactly what that operation can return.
-const DOCUMENTED: [(u16, &str); 12] = [
+/// Every status an operation may answer with the error shape. apistos writes all of them into
+/// every operation answering `ApiError`; `openapi::operation_errors` then keeps in each only what
+/// its extractors and its use case can answer, so no route lists statuses by hand. (405 is not
+/// here: it answers a method a path lacks, which no operation describes.)
+const DOCUMENTED: [(u16, &str); 11] = [
     (400, "Bad request (malformed JSON, a rule that needs state, an inactive user)"),
     (401, "Missing, invalid, expired or revoked credentials"),
     (403, "Insufficient permissions"),
@@ -204,7 +206,6 @@ const DOCUMENTED: [(u16, &str); 12] = [
     (429, "Rate limited; see Retry-After"),
     (500, "Internal server error"),
     (503, "A dependency is unavailable"),
-    (405, "Method not allowed"),
 ];
 
 impl ApiErrorComponent for ApiError {

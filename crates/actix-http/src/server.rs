@@ -14,7 +14,7 @@ use apistos::app::{BuildConfig, OpenApiWrapper};
 use crate::dto::FieldError;
 use crate::error::ApiError;
 use crate::middleware::{envelope::envelope, rate_limit::rate_limit};
-use crate::openapi::{SPEC_PATH, spec};
+use crate::openapi::{SPEC_PATH, serve_finished_document, spec};
 use crate::{HttpSettings, HttpState, chat, docs_ui, routes};
 
 fn cors(settings: &HttpSettings) -> Cors {
@@ -86,6 +86,8 @@ pub(crate) fn app(
         app = app.app_data(Data::new(state));
     }
     let app = app
+        // Innermost, so it sees the normalised path and apistos' own answer.
+        .wrap(from_fn(serve_finished_document))
         .wrap(from_fn(rate_limit))
         .wrap(
             DefaultHeaders::new()

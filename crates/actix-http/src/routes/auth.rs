@@ -18,18 +18,7 @@ use crate::{ApiError, HttpState};
 /// Form-encoded or JSON; `username` may be the username or the e-mail address. A wrong password
 /// and an unknown user get the same 401 after the same work. Failed attempts are limited per
 /// account (429 with Retry-After), and the route has its own tighter per-IP rate limit.
-#[api_operation(
-    operation_id = "login",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 503,
-    error_code = 500
-)]
+#[api_operation(operation_id = "login", tag = "auth")]
 pub(crate) async fn token(
     req: HttpRequest,
     state: Data<HttpState>,
@@ -49,18 +38,7 @@ pub(crate) async fn token(
 ///
 /// The presented token is spent. Presenting a spent token again revokes its whole family —
 /// except within the grace window of a concurrent refresh, which gets a valid pair.
-#[api_operation(
-    operation_id = "refresh_token",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 503,
-    error_code = 500
-)]
+#[api_operation(operation_id = "refresh_token", tag = "auth")]
 pub(crate) async fn refresh(
     state: Data<HttpState>,
     body: ValidJson<RefreshRequest>,
@@ -72,18 +50,7 @@ pub(crate) async fn refresh(
 ///
 /// Revokes the access token used (until it expires) and its session; a refresh token in the
 /// body has its family revoked too.
-#[api_operation(
-    operation_id = "logout",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "logout", tag = "auth")]
 pub(crate) async fn logout(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -97,18 +64,7 @@ pub(crate) async fn logout(
 /// Change the password
 ///
 /// Needs the current password; every other session of the user is revoked.
-#[api_operation(
-    operation_id = "change_password",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "change_password", tag = "auth")]
 pub(crate) async fn change_password(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -121,15 +77,7 @@ pub(crate) async fn change_password(
 }
 
 /// List my live sessions
-#[api_operation(
-    operation_id = "list_sessions",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "list_sessions", tag = "auth")]
 pub(crate) async fn list_sessions(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -141,17 +89,7 @@ pub(crate) async fn list_sessions(
 /// Revoke one of my sessions
 ///
 /// Its refresh tokens and access tokens stop working at once. Another user's session is 404.
-#[api_operation(
-    operation_id = "revoke_session",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "revoke_session", tag = "auth")]
 pub(crate) async fn revoke_session(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -165,17 +103,7 @@ pub(crate) async fn revoke_session(
 ///
 /// Always 202, whether or not the address is registered, after the same work: a background job
 /// mails a single-use link (valid one hour) if there is an active account.
-#[api_operation(
-    operation_id = "forgot_password",
-    tag = "auth",
-    error_code = 400,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "forgot_password", tag = "auth")]
 pub(crate) async fn forgot_password(
     state: Data<HttpState>,
     body: ValidJson<ForgotPassword>,
@@ -187,17 +115,7 @@ pub(crate) async fn forgot_password(
 /// Set a new password with a mailed token
 ///
 /// The token is single-use; every session of the user is revoked. A bad, used or expired token is 400.
-#[api_operation(
-    operation_id = "reset_password",
-    tag = "auth",
-    error_code = 400,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "reset_password", tag = "auth")]
 pub(crate) async fn reset_password(
     state: Data<HttpState>,
     body: ValidJson<ResetPassword>,
@@ -210,15 +128,7 @@ pub(crate) async fn reset_password(
 /// Ask for an e-mail verification link
 ///
 /// A background job mails a single-use link (valid a day).
-#[api_operation(
-    operation_id = "request_verification",
-    tag = "auth",
-    error_code = 400,
-    error_code = 401,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "request_verification", tag = "auth")]
 pub(crate) async fn request_verification(
     state: Data<HttpState>,
     user: CurrentUser,
@@ -230,17 +140,7 @@ pub(crate) async fn request_verification(
 /// Verify an e-mail address with a mailed token
 ///
 /// Answers the user, now `is_verified: true`. A bad, used or expired token is 400.
-#[api_operation(
-    operation_id = "verify_email",
-    tag = "auth",
-    error_code = 400,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "verify_email", tag = "auth")]
 pub(crate) async fn verify_email(
     state: Data<HttpState>,
     body: ValidJson<VerifyEmail>,

@@ -15,14 +15,7 @@ use crate::{ApiError, HttpState};
 /// List products
 ///
 /// Open to anyone. Newest first; `q` filters by name.
-#[api_operation(
-    operation_id = "list_products",
-    tag = "products",
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "list_products", tag = "products")]
 pub(crate) async fn list_products(
     state: Data<HttpState>,
     query: ValidQuery<ProductListQuery>,
@@ -33,15 +26,7 @@ pub(crate) async fn list_products(
 }
 
 /// Read a product
-#[api_operation(
-    operation_id = "read_product",
-    tag = "products",
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_product", tag = "products")]
 pub(crate) async fn read_product(
     state: Data<HttpState>,
     path: Path<ProductPath>,
@@ -52,19 +37,7 @@ pub(crate) async fn read_product(
 /// Create a product
 ///
 /// Admins and catalog managers. Prices are exact decimals with at most two places.
-#[api_operation(
-    operation_id = "create_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "create_product", tag = "products")]
 pub(crate) async fn create_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -78,20 +51,7 @@ pub(crate) async fn create_product(
 /// Update a product
 ///
 /// Admins and catalog managers. Only given fields change; orders keep the price they were placed at.
-#[api_operation(
-    operation_id = "update_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_product", tag = "products")]
 pub(crate) async fn update_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -104,18 +64,7 @@ pub(crate) async fn update_product(
 /// Delete a product
 ///
 /// Admins and catalog managers. Orders that contain it keep their copy.
-#[api_operation(
-    operation_id = "delete_product",
-    tag = "products",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "delete_product", tag = "products")]
 pub(crate) async fn delete_product(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -129,18 +78,7 @@ pub(crate) async fn delete_product(
 ///
 /// 1..=50 lines; names and prices are copied from the products in the same transaction. An
 /// unknown product is 422 on `body.items.<index>.product_id`.
-#[api_operation(
-    operation_id = "create_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "create_order", tag = "orders")]
 pub(crate) async fn create_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -152,17 +90,7 @@ pub(crate) async fn create_order(
 /// List orders
 ///
 /// Your own; admins see everyone's, or one user's with `user_id`. Newest first.
-#[api_operation(
-    operation_id = "list_orders",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "list_orders", tag = "orders")]
 pub(crate) async fn list_orders(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -176,17 +104,7 @@ pub(crate) async fn list_orders(
 /// Read an order
 ///
 /// The owner or an admin; anyone else gets 404.
-#[api_operation(
-    operation_id = "read_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_order", tag = "orders")]
 pub(crate) async fn read_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -198,18 +116,7 @@ pub(crate) async fn read_order(
 /// Cancel an order
 ///
 /// The owner or an admin, only while it is pending (else 409).
-#[api_operation(
-    operation_id = "cancel_order",
-    tag = "orders",
-    error_code = 400,
-    error_code = 401,
-    error_code = 404,
-    error_code = 409,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "cancel_order", tag = "orders")]
 pub(crate) async fn cancel_order(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -221,18 +128,7 @@ pub(crate) async fn cancel_order(
 /// Read a user's preferences
 ///
 /// Yourself or an admin. Never set: the defaults (`system`, `en`, notifications on).
-#[api_operation(
-    operation_id = "read_preferences",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_preferences", tag = "users")]
 pub(crate) async fn read_preferences(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -244,20 +140,7 @@ pub(crate) async fn read_preferences(
 /// Replace a user's preferences
 ///
 /// Yourself or an admin; all three fields.
-#[api_operation(
-    operation_id = "update_preferences",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_preferences", tag = "users")]
 pub(crate) async fn update_preferences(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -273,18 +156,7 @@ pub(crate) async fn update_preferences(
 ///
 /// Yourself or an admin. The user, their newest 100 orders and their preferences are read
 /// concurrently.
-#[api_operation(
-    operation_id = "read_user_related",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_user_related", tag = "users")]
 pub(crate) async fn read_related(
     state: Data<HttpState>,
     caller: CurrentUser,

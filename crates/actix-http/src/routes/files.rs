@@ -26,18 +26,7 @@ fn malformed(err: &actix_multipart::MultipartError) -> ServiceError {
 /// `multipart/form-data` with one `file` field. The bytes are stored as they arrive (over the
 /// limit, the upload stops at once and nothing is kept); processing (size, SHA-256, type from the
 /// bytes, lines for text) runs in the background: poll the task or the file.
-#[api_operation(
-    operation_id = "upload_file",
-    tag = "files",
-    error_code = 400,
-    error_code = 401,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "upload_file", tag = "files")]
 pub(crate) async fn upload_file(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -69,16 +58,7 @@ pub(crate) async fn upload_file(
 /// Read a file's metadata
 ///
 /// The owner or an admin; anyone else gets 404.
-#[api_operation(
-    operation_id = "read_file",
-    tag = "files",
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_file", tag = "files")]
 pub(crate) async fn read_file(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -152,16 +132,7 @@ impl ApiComponent for FileContent {
 /// Download a file
 ///
 /// The owner or an admin. Always an attachment, typed by what the bytes are.
-#[api_operation(
-    operation_id = "download_file",
-    tag = "files",
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "download_file", tag = "files")]
 pub(crate) async fn download_file(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -174,16 +145,7 @@ pub(crate) async fn download_file(
 /// Delete a file
 ///
 /// The owner or an admin. Removes the metadata, the task and the bytes.
-#[api_operation(
-    operation_id = "delete_file",
-    tag = "files",
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "delete_file", tag = "files")]
 pub(crate) async fn delete_file(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -196,16 +158,7 @@ pub(crate) async fn delete_file(
 /// Read a background task
 ///
 /// The owner of the file it processes, or an admin (who sees every task); anyone else gets 404.
-#[api_operation(
-    operation_id = "read_task",
-    tag = "tasks",
-    error_code = 401,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_task", tag = "tasks")]
 pub(crate) async fn read_task(
     state: Data<HttpState>,
     caller: CurrentUser,

@@ -18,7 +18,7 @@ pub(crate) async fn health() -> Json<HealthResponse> {
 /// Readiness: the database (and the cache) answer
 ///
 /// 200 when every dependency answers; 503 naming the ones that do not.
-#[api_operation(operation_id = "ready", tag = "system", error_code = 503)]
+#[api_operation(operation_id = "ready", tag = "system")]
 pub(crate) async fn ready(state: Data<HttpState>) -> Result<Json<crate::dto::ReadyResponse>, NotReady> {
     let results = join_all(state.readiness.iter().map(|c| async move { (c.name(), c.check().await) })).await;
     let mut checks = BTreeMap::new();

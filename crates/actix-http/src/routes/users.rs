@@ -13,20 +13,7 @@ use crate::{ApiError, HttpState};
 ///
 /// Open to anyone while open registration is on; otherwise admins only. Unknown fields are
 /// ignored and never grant anything.
-#[api_operation(
-    operation_id = "create_user",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 409,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 503,
-    error_code = 500
-)]
+#[api_operation(operation_id = "create_user", tag = "users")]
 pub(crate) async fn create_user(
     state: Data<HttpState>,
     caller: MaybeUser,
@@ -41,17 +28,7 @@ pub(crate) async fn create_user(
 /// List users
 ///
 /// Admins and user managers. Paginated, filtered by `q` and `is_active`, sorted by `sort`.
-#[api_operation(
-    operation_id = "list_users",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 422,
-    error_code = 429,
-    error_code = 503,
-    error_code = 500
-)]
+#[api_operation(operation_id = "list_users", tag = "users")]
 pub(crate) async fn list_users(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -63,15 +40,7 @@ pub(crate) async fn list_users(
 }
 
 /// Read my account
-#[api_operation(
-    operation_id = "read_me",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_me", tag = "users")]
 pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, ApiError> {
     Ok(Json(caller.0.user.into()))
 }
@@ -79,19 +48,7 @@ pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, A
 /// Update my account
 ///
 /// Only given fields change; other fields are refused. A new e-mail address is unverified.
-#[api_operation(
-    operation_id = "update_me",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 409,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_me", tag = "users")]
 pub(crate) async fn update_me(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -105,20 +62,7 @@ pub(crate) async fn update_me(
 /// Create up to 100 users at once
 ///
 /// Admins and user managers. All or nothing; answers the users in input order.
-#[api_operation(
-    operation_id = "create_users_batch",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 409,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "create_users_batch", tag = "users")]
 pub(crate) async fn create_users_batch(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -132,18 +76,7 @@ pub(crate) async fn create_users_batch(
 /// Read a user
 ///
 /// Yourself, or anyone for admins and user managers. Others get 403 whether or not the id exists.
-#[api_operation(
-    operation_id = "read_user",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "read_user", tag = "users")]
 pub(crate) async fn read_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -156,21 +89,7 @@ pub(crate) async fn read_user(
 /// Update a user
 ///
 /// Yourself, or anyone for admins. Only given fields change; other fields are refused.
-#[api_operation(
-    operation_id = "update_user",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 409,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "update_user", tag = "users")]
 pub(crate) async fn update_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -184,19 +103,7 @@ pub(crate) async fn update_user(
 /// Delete a user
 ///
 /// Admins only. Their sessions go with them; the last active admin cannot be deleted (409).
-#[api_operation(
-    operation_id = "delete_user",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 409,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "delete_user", tag = "users")]
 pub(crate) async fn delete_user(
     state: Data<HttpState>,
     caller: CurrentUser,
@@ -209,21 +116,7 @@ pub(crate) async fn delete_user(
 /// Set a user's permissions
 ///
 /// Admins only. Removing `admin` from the last active admin is refused (409).
-#[api_operation(
-    operation_id = "set_permissions",
-    tag = "users",
-    error_code = 400,
-    error_code = 401,
-    error_code = 403,
-    error_code = 404,
-    error_code = 409,
-    error_code = 413,
-    error_code = 415,
-    error_code = 422,
-    error_code = 429,
-    error_code = 500,
-    error_code = 503
-)]
+#[api_operation(operation_id = "set_permissions", tag = "users")]
 pub(crate) async fn set_permissions(
     state: Data<HttpState>,
     caller: CurrentUser,

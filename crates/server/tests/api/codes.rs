@@ -63,6 +63,9 @@ async fn authentication_failures_carry_their_codes() {
     let res = app.send_json(Method::PATCH, &path, Some(&admin.access), &json!({"is_active": false})).await;
     assert_eq!(res.status(), 200);
     error_code(app.get("/api/v1/users/me", Some(&tokens.access)).await, 400, "inactive_user").await;
+    // Every bearer route, files and tasks included (their documents list this 400 too).
+    let file = format!("/api/v1/files/{}", uuid::Uuid::nil());
+    error_code(app.get(&file, Some(&tokens.access)).await, 400, "inactive_user").await;
 }
 
 #[actix_web::test]

@@ -44,6 +44,12 @@ async fn the_openapi_document_names_operations_and_secures_only_protected_routes
     assert_eq!(list["operationId"], "list_users");
     assert!(list["security"].to_string().contains("BearerAuth"));
     assert!(create["responses"]["422"].is_object() && create["responses"]["409"].is_object());
+    // Each operation lists only the error statuses it can answer (derived from its extractors and
+    // its use case), and what is served is what `hexgate openapi` prints.
+    let me = &doc["paths"]["/api/v1/users/me"]["get"]["responses"];
+    assert!(me["401"].is_object() && me.get("403").is_none() && me.get("404").is_none(), "{me}");
+    let printed: Value = serde_json::from_str(&hexgate_actix_http::openapi_document().await).expect("json");
+    assert!(printed == doc, "/openapi.json differs from the printed document");
     let password = &doc["components"]["schemas"]["UserCreate"]["properties"]["password"];
     assert_eq!(password["pattern"], hexgate_domain::Password::PATTERN);
     // The upload is a multipart form with one binary `file`; the download is bytes.
