@@ -1,5 +1,6 @@
-//! Request and response bodies. Requests are checked with garde (the rules themselves come from
-//! the domain); schemas and examples for the OpenAPI document come from schemars attributes.
+//! Request and response bodies. A request DTO is checked against its own published schema, then
+//! becomes domain values through `IntoDomain` (the rules themselves are the domain's parsers);
+//! schemas and examples for the OpenAPI document come from schemars attributes.
 
 mod auth;
 mod commerce;
