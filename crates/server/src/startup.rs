@@ -211,6 +211,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let auth = Arc::new(AuthService::new(
         users_repo.clone(),
         sessions_repo,
+        account_tokens.clone(),
         hasher,
         tokens.clone(),
         revocations,

@@ -119,7 +119,6 @@ pub(crate) async fn change_password(
     let new = Password::parse(&body.new_password)
         .map_err(|e| ApiError::from(hexgate_ports::ServiceError::Internal(e.to_string())))?;
     state.auth.change_password(&user.0, &current, &new).await?;
-    state.account.password_changed(user.0.user.id).await?;
     Ok(NoContent)
 }
 
