@@ -37,9 +37,9 @@ pub use revocation::RevocationList;
 pub use services::{
     AccountService, AuthPolicy, AuthService, CatalogService, FileService, JobHandler, JobRunner, LinkMailer,
     LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob, Principal,
-    ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, Upload, UserChanges,
-    UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job,
-    welcome_mail,
+    ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, UPLOAD_FRAMING_ALLOWANCE,
+    Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL,
+    WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

@@ -13,7 +13,9 @@ pub use account::{
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
-pub use files::{FileService, PROCESS_FILE, ProcessFileJob, Upload, process_file_job};
+pub use files::{
+    FileService, PROCESS_FILE, ProcessFileJob, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, process_file_job,
+};
 pub use jobs::{JobHandler, JobRunner};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
