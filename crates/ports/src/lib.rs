@@ -35,11 +35,11 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use services::{
-    AccountService, AuthPolicy, AuthService, CatalogService, FileService, JobHandler, JobRunner, LinkMailer,
-    LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob, Principal,
-    ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, UPLOAD_FRAMING_ALLOWANCE,
-    Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob, WELCOME_MAIL,
-    WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
+    AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
+    JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
+    PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
+    UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
+    WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };
 pub use sessions::{RefreshOutcome, SessionRepository};
 pub use users::UserRepository;

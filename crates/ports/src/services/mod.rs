@@ -1,6 +1,7 @@
 mod account;
 mod auth;
 mod catalog;
+mod chat;
 mod files;
 mod jobs;
 mod mails;
@@ -13,6 +14,7 @@ pub use account::{
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
+pub use chat::{ChatInbox, ChatKick, ChatMember, ChatService};
 pub use files::{
     FileService, PROCESS_FILE, ProcessFileJob, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, process_file_job,
 };
