@@ -166,7 +166,8 @@ async fn write(
         let sent = tokio::select! {
             text = texts.next() => match text {
                 Some(text) => session.text(text).await,
-                None => return Ending::Gone,
+                // The chat let go of this connection, kicking it first: `kicked` says why.
+                None => return std::future::pending().await,
             },
             control = controls.recv() => match control {
                 Some(Control::Ping) => session.ping(b"").await,
