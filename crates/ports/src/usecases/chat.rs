@@ -74,7 +74,9 @@ impl ChatMember {
 }
 
 /// What a connection hands its client: the texts to write, in order, and the one reason the chat
-/// may end it from outside. `kicked` resolves cancelled when the chat let go of the connection.
+/// may end it from outside. The chat kicks a connection before letting go of it, so `texts`
+/// ending says only that `kicked` has resolved (cancelled: let go without a reason); read the
+/// reason there.
 pub struct ChatInbox {
     pub texts: mpsc::Receiver<String>,
     pub kicked: oneshot::Receiver<ChatKick>,

@@ -1,3 +1,8 @@
+//! The use cases: one service per area, holding the driven ports it needs as `Arc<dyn Port>`.
+//! A driving adapter (HTTP handler, CLI command) calls one method per request; what else the
+//! request implies (revoking sessions, killing reset links, counting upload bytes, fanning a chat
+//! message out) happens inside that method.
+
 mod account;
 mod auth;
 mod catalog;
