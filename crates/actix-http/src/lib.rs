@@ -13,7 +13,7 @@ mod routes;
 mod server;
 mod state;
 
-pub use chat::{ChatHub, ChatSettings};
+pub use chat::ChatSettings;
 pub use client_ip::ClientIp;
 pub use error::ApiError;
 pub use server::{HttpServerHandle, openapi_document, serve};

@@ -2,7 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hexgate_ports::{
-    AccountService, AuthService, CatalogService, FileService, OrderService, ProfileService, RateLimiter, UserService,
+    AccountService, AuthService, CatalogService, ChatService, FileService, OrderService, ProfileService, RateLimiter,
+    UserService,
 };
 use ipnet::IpNet;
 
@@ -26,7 +27,9 @@ pub struct HttpState {
     pub orders: Arc<OrderService>,
     pub profiles: Arc<ProfileService>,
     pub files: Arc<FileService>,
-    pub chat: crate::chat::ChatHub,
+    pub chat: Arc<ChatService>,
+    /// How the chat's sockets are run (heartbeat, timeout).
+    pub chat_settings: crate::ChatSettings,
     pub limiter: Arc<dyn RateLimiter>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
 }

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hexgate_actix_http::{ChatHub, HttpServerHandle, HttpState, ReadinessCheck};
+use hexgate_actix_http::{HttpServerHandle, HttpState, ReadinessCheck};
 use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
-    AuthService, CatalogService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub, RateLimiter,
-    RevocationList, SuperuserOutcome, SystemClock, UserService,
+    AuthService, CatalogService, ChatService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub,
+    RateLimiter, RevocationList, SuperuserOutcome, SystemClock, UserService,
 };
 use hexgate_postgres_adapter::{
     DatabaseConnection, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository,
@@ -211,6 +211,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let auth = Arc::new(AuthService::new(
         users_repo.clone(),
         sessions_repo,
+        account_tokens.clone(),
         hasher,
         tokens.clone(),
         revocations,
@@ -242,9 +243,21 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with_wakeup(wakeup.clone()),
     );
-    let chat = ChatHub::start(pubsub.clone(), config.chat.clone()).await;
-    let state =
-        HttpState { auth, account, users: users.clone(), catalog, orders, profiles, files, chat, limiter, readiness };
+    let chat = Arc::new(ChatService::new(pubsub.clone(), config.chat.send_queue));
+    tokio::spawn(chat.relay(tokio::time::sleep).await);
+    let state = HttpState {
+        auth,
+        account,
+        users: users.clone(),
+        catalog,
+        orders,
+        profiles,
+        files,
+        chat,
+        chat_settings: config.chat.clone(),
+        limiter,
+        readiness,
+    };
     let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.mail {
         MailSettings::Smtp(smtp) => {
             Arc::new(hexgate_mail_adapter::SmtpMailer::new(smtp).map_err(|e| StartupError::Config(e.to_string()))?)

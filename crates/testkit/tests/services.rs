@@ -7,11 +7,11 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use hexgate_crypto_adapter::{JwtConfig, JwtIssuer};
-use hexgate_domain::{Email, FullName, Password, Permission, PermissionSet, User, UserId, Username};
+use hexgate_domain::{Email, FullName, Password, PasswordHash, Permission, PermissionSet, User, UserId, Username};
 use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_ports::{
-    AuthPolicy, AuthService, BatchField, Clock, LoginAttempt, NewAccount, Principal, Resource, ServiceError,
-    SuperuserOutcome, TokenPair, UserChanges, UserService,
+    AccountTokenRepository, AuthPolicy, AuthService, BatchField, Clock, LoginAttempt, NewAccount, Principal, Resource,
+    ServiceError, SuperuserOutcome, TokenHash, TokenPair, TokenPurpose, UserChanges, UserService,
 };
 use hexgate_testkit::{FastHasher, InMemoryStore};
 use secrecy::{ExposeSecret, SecretString};
@@ -53,6 +53,7 @@ fn world_with(open_registration: bool, max_failures: u64) -> World {
         .expect("key"),
     );
     let auth = AuthService::new(
+        store.clone(),
         store.clone(),
         store.clone(),
         hasher.clone(),
@@ -220,6 +221,19 @@ async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
     assert!(w.auth.authenticate(elsewhere.access_token.expose_secret()).await.is_err());
     assert_eq!(w.auth.sessions(&here).await.expect("list").len(), 1);
     assert!(w.auth.login(attempt("hank", "Newpass123")).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_password_change_kills_the_reset_links_sent_before_it() {
+    let w = world();
+    let (user, _, here) = w.signed_in("hal").await;
+    let link = TokenHash("reset-link-hash".into());
+    let now = w.clock.now();
+    w.store.issue(user.id, TokenPurpose::PasswordReset, &link, now + Duration::hours(1), now).await.expect("issue");
+    let new = Password::parse("Newpass123").expect("valid");
+    w.auth.change_password(&here, &Password::candidate("Password123"), &new).await.expect("change");
+    let later = PasswordHash::from_phc("$fast$later".into());
+    assert_eq!(w.store.reset_password(&link, &later, w.clock.now()).await.expect("store"), None);
 }
 
 #[tokio::test]

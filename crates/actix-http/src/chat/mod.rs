@@ -1,13 +1,31 @@
 //! The WebSocket chat (`/ws/{client_id}`) and its page (`/chat`). apistos cannot describe a
 //! WebSocket, so these routes are registered with plain actix and documented in `docs/chat.md`.
+//! The chat itself (fan-out, replacement, leave notices) is the `ChatService` use case; this
+//! module only runs sockets.
 
-mod hub;
 mod page;
 mod socket;
 
+use std::time::Duration;
+
 use actix_web::web;
 
-pub use hub::{ChatHub, ChatSettings};
+/// Tuning for the chat; see `docs/chat.md`.
+#[derive(Debug, Clone)]
+pub struct ChatSettings {
+    /// How often an idle connection is pinged.
+    pub ping_interval: Duration,
+    /// A connection silent this long (no frame, no pong) is dropped.
+    pub client_timeout: Duration,
+    /// Messages waiting for one client; past this the client is dropped (the `ChatService`'s).
+    pub send_queue: usize,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        Self { ping_interval: Duration::from_secs(20), client_timeout: Duration::from_secs(60), send_queue: 256 }
+    }
+}
 
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws/{client_id}", web::get().to(socket::chat_socket))

@@ -1,21 +1,35 @@
 //! One WebSocket connection: the upgrade (token, client id), then three loops in one task —
-//! frames in, the queue out, the heartbeat — until one of them, or the hub, ends it.
+//! frames in, the inbox (and control frames) out, the heartbeat — until one of them, or the chat,
+//! ends it. What is said, to whom, and who is replaced is the `ChatService`'s.
 
 use std::cell::Cell;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::web::{Data, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError, Session};
+use futures_util::{Stream, StreamExt};
 use hexgate_domain::RuleViolation;
-use hexgate_domain::chat::{self, ChatClientId, MAX_FRAME_BYTES};
+use hexgate_domain::chat::{ChatClientId, MAX_FRAME_BYTES};
+use hexgate_ports::{ChatInbox, ChatKick as Kick, ChatMember, ChatService};
 use tokio::sync::mpsc;
 use tracing::debug;
 
-use super::hub::{ChatHub, Kick, Membership, Outbound};
+use super::ChatSettings;
 use crate::dto::FieldError;
 use crate::extract::bearer;
 use crate::{ApiError, HttpState};
+
+/// Control frames a connection owes its client, beside the chat's texts.
+#[derive(Debug)]
+enum Control {
+    Ping,
+    Pong(Vec<u8>),
+}
+
+/// Control frames waiting to be written; past this a ping or pong is skipped (the writer is stuck).
+const CONTROL_QUEUE: usize = 8;
 
 /// Why a connection ended, and what the client is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,63 +93,63 @@ pub(crate) async fn chat_socket(
     })?;
     let frames =
         frames.max_frame_size(MAX_FRAME_BYTES).aggregate_continuations().max_continuation_size(MAX_FRAME_BYTES);
-    let hub = state.chat.clone();
+    let chat = state.chat.clone();
     debug!(client = %who, user = %principal.user.id, "chat connection accepted");
     // Joined before the client sees the upgrade, so it hears everything said after it.
-    let membership = hub.join(&who).await;
+    let (member, inbox) = chat.join(&who).await;
     // The message stream is tied to this worker's thread, so the connection runs here too.
-    actix_web::rt::spawn(run(hub, who, membership, session, frames));
+    actix_web::rt::spawn(run(chat, state.chat_settings.clone(), member, inbox, session, frames));
     Ok(response)
 }
 
 async fn run(
-    hub: ChatHub,
-    who: ChatClientId,
-    membership: Membership,
+    chat: Arc<ChatService>,
+    settings: ChatSettings,
+    member: ChatMember,
+    inbox: ChatInbox,
     session: Session,
     frames: AggregatedMessageStream,
 ) {
-    let settings = hub.settings().clone();
     let last_seen = Cell::new(Instant::now());
-    let mut kicked = membership.kicked;
+    let ChatInbox { texts, mut kicked } = inbox;
+    let (control, controls) = mpsc::channel(CONTROL_QUEUE);
     let ending = tokio::select! {
         kick = &mut kicked => kick.map_or(Ending::Gone, Ending::Kicked),
-        ending = read(&hub, &who, frames, &membership.queue, &last_seen) => ending,
-        ending = write(session.clone(), membership.outbox) => ending,
-        ending = heartbeat(settings.ping_interval, settings.client_timeout, &membership.queue, &last_seen) => ending,
+        ending = read(&chat, &member, frames, &control, &last_seen) => ending,
+        ending = write(session.clone(), texts, controls) => ending,
+        ending = heartbeat(settings.ping_interval, settings.client_timeout, &control, &last_seen) => ending,
     };
-    debug!(client = %who, ?ending, "chat connection ending");
+    debug!(client = %member.who(), ?ending, "chat connection ending");
     // The others hear of it at once, before the close below (which may have to wait).
-    hub.leave(&who, membership.conn).await;
+    chat.leave(member).await;
     // A client that does not read may never take the close frame: do not wait on it for long.
     let _ = tokio::time::timeout(Duration::from_secs(1), session.close(ending.close_reason())).await;
 }
 
 async fn read(
-    hub: &ChatHub,
-    who: &ChatClientId,
+    chat: &ChatService,
+    member: &ChatMember,
     mut frames: AggregatedMessageStream,
-    own: &mpsc::Sender<Outbound>,
+    control: &mpsc::Sender<Control>,
     last_seen: &Cell<Instant>,
 ) -> Ending {
     while let Some(frame) = frames.recv().await {
         last_seen.set(Instant::now());
         match frame {
             Ok(AggregatedMessage::Text(text)) => {
-                if own.try_send(Outbound::Text(chat::echo(&text))).is_err() {
-                    return Ending::Kicked(Kick::TooSlow);
+                if let Err(kick) = chat.say(member, &text).await {
+                    return Ending::Kicked(kick);
                 }
-                hub.say(who, &text).await;
             }
             Ok(AggregatedMessage::Ping(payload)) => {
-                let _ = own.try_send(Outbound::Pong(payload.to_vec()));
+                let _ = control.try_send(Control::Pong(payload.to_vec()));
             }
             Ok(AggregatedMessage::Pong(_)) => {}
             Ok(AggregatedMessage::Binary(_)) => return Ending::Unsupported,
             Ok(AggregatedMessage::Close(_)) => return Ending::Gone,
             Err(ProtocolError::Overflow) => return Ending::TooBig,
             Err(err) => {
-                debug!(client = %who, error = %err, "chat protocol error");
+                debug!(client = %member.who(), error = %err, "chat protocol error");
                 return Ending::Broken;
             }
         }
@@ -143,24 +157,34 @@ async fn read(
     Ending::Gone
 }
 
-async fn write(mut session: Session, mut outbox: mpsc::Receiver<Outbound>) -> Ending {
-    while let Some(message) = outbox.recv().await {
-        let sent = match message {
-            Outbound::Text(text) => session.text(text).await,
-            Outbound::Ping => session.ping(b"").await,
-            Outbound::Pong(payload) => session.pong(&payload).await,
+async fn write(
+    mut session: Session,
+    mut texts: impl Stream<Item = String> + Unpin,
+    mut controls: mpsc::Receiver<Control>,
+) -> Ending {
+    loop {
+        let sent = tokio::select! {
+            text = texts.next() => match text {
+                Some(text) => session.text(text).await,
+                // The chat let go of this connection, kicking it first: `kicked` says why.
+                None => return std::future::pending().await,
+            },
+            control = controls.recv() => match control {
+                Some(Control::Ping) => session.ping(b"").await,
+                Some(Control::Pong(payload)) => session.pong(&payload).await,
+                None => return Ending::Gone,
+            },
         };
         if sent.is_err() {
             return Ending::Gone;
         }
     }
-    Ending::Gone
 }
 
 async fn heartbeat(
     every: Duration,
     timeout: Duration,
-    own: &mpsc::Sender<Outbound>,
+    control: &mpsc::Sender<Control>,
     last_seen: &Cell<Instant>,
 ) -> Ending {
     let mut ticks = tokio::time::interval(every);
@@ -170,7 +194,7 @@ async fn heartbeat(
         if last_seen.get().elapsed() > timeout {
             return Ending::Silent;
         }
-        // A full queue means the writer is stuck; the hub drops such a client on its own.
-        let _ = own.try_send(Outbound::Ping);
+        // A full queue means the writer is stuck; the chat drops such a client on its own.
+        let _ = control.try_send(Control::Ping);
     }
 }

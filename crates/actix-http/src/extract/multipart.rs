@@ -16,10 +16,6 @@ use apistos::{ApiComponent, ApistosSchema, OpenApiVersion};
 use crate::HttpState;
 use crate::error::ApiError;
 
-/// Multipart framing (boundaries, part headers) on top of the file's own bytes; a declared body
-/// larger than the limit plus this cannot hold an acceptable file and is refused before reading.
-const FRAMING_ALLOWANCE: u64 = 64 * 1024;
-
 pub(crate) struct FileUpload(pub Multipart);
 
 fn is_multipart(req: &HttpRequest) -> bool {
@@ -40,14 +36,13 @@ impl FromRequest for FileUpload {
                 "Unsupported media type: send multipart/form-data with a `file` field",
             )));
         }
-        let limit = req.app_data::<Data<HttpState>>().map_or(u64::MAX, |s| s.files.max_upload_bytes());
         let declared =
             req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit.saturating_add(FRAMING_ALLOWANCE)) {
-            return ready(Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                format!("File too large: the limit is {limit} bytes"),
-            )));
+        // The FileService owns the limit: a declared body it cannot admit is refused unread.
+        if let (Some(len), Some(state)) = (declared, req.app_data::<Data<HttpState>>())
+            && let Err(too_large) = state.files.admits(len)
+        {
+            return ready(Err(too_large.into()));
         }
         ready(Ok(Self(Multipart::new(req.headers(), payload.take()))))
     }

@@ -72,7 +72,6 @@ pub(crate) async fn change_password(
 ) -> Result<NoContent, ApiError> {
     let change = body.0;
     state.auth.change_password(&user.0, &change.current, &change.new).await?;
-    state.account.password_changed(user.0.user.id).await?;
     Ok(NoContent)
 }
 

@@ -33,23 +33,20 @@ pub(crate) async fn upload_file(
     form: FileUpload,
 ) -> Result<AcceptedJson<UploadAccepted>, ApiError> {
     let mut parts = form.0;
-    let mut skipped: u64 = 0;
+    let mut budget = state.files.budget();
     while let Some(field) = parts.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
         if field.name() != Some("file") {
-            // Other fields are read past, not kept, and count against the same limit.
+            // Other fields are read past, not kept, and spend the same budget as the file.
             let mut field = field;
             while let Some(chunk) = field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
-                skipped += chunk.len() as u64;
-                if skipped > state.files.max_upload_bytes() {
-                    return Err(ServiceError::PayloadTooLarge { limit: state.files.max_upload_bytes() }.into());
-                }
+                budget.spend(chunk.len())?;
             }
             continue;
         }
         let filename =
             field.content_disposition().and_then(|cd| cd.get_filename().map(str::to_owned)).unwrap_or_default();
         let chunks = field.map(|chunk| chunk.map_err(|e| malformed(&e)));
-        let upload = state.files.upload(&caller.0.user, &filename, chunks).await?;
+        let upload = state.files.upload(&caller.0.user, &filename, budget, chunks).await?;
         return Ok(AcceptedJson(upload.into()));
     }
     Err(ServiceError::invalid("file", "field required", "missing").into())

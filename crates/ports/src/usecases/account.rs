@@ -56,14 +56,6 @@ impl AccountService {
         }
     }
 
-    /// A password changed another way (the password endpoint): reset links sent before are dead.
-    ///
-    /// # Errors
-    /// Store errors only.
-    pub async fn password_changed(&self, user: UserId) -> Result<(), ServiceError> {
-        Ok(self.tokens.invalidate(user, TokenPurpose::PasswordReset, self.clock.now()).await?)
-    }
-
     /// # Errors
     /// Store errors only.
     pub async fn request_verification(&self, user: &User) -> Result<(), ServiceError> {

@@ -25,6 +25,30 @@ pub fn process_file_job(file: FileId) -> NewJob {
     NewJob { kind: PROCESS_FILE.to_owned(), payload: file.to_string(), max_attempts: 5 }
 }
 
+/// What a transport may wrap around an upload's bytes (multipart boundaries, part headers): a
+/// declared body longer than the limit plus this cannot carry an acceptable upload.
+pub const UPLOAD_FRAMING_ALLOWANCE: u64 = 64 * 1024;
+
+/// The bytes one upload may still read: every byte the request carries (the file and any field
+/// read past) is spent from it, and the first chunk past the limit is refused. Made only by
+/// [`FileService::budget`], so the limit has one owner.
+#[derive(Debug)]
+pub struct UploadBudget {
+    limit: u64,
+    spent: u64,
+}
+
+impl UploadBudget {
+    /// Counts `bytes` read.
+    ///
+    /// # Errors
+    /// `PayloadTooLarge` once more than the limit has been read.
+    pub fn spend(&mut self, bytes: usize) -> Result<(), ServiceError> {
+        self.spent = self.spent.saturating_add(bytes as u64);
+        if self.spent > self.limit { Err(ServiceError::PayloadTooLarge { limit: self.limit }) } else { Ok(()) }
+    }
+}
+
 /// What `POST /files` answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Upload {
@@ -75,20 +99,41 @@ impl FileService {
         self
     }
 
+    /// Whether a request declaring a body of `declared_len` bytes can carry an acceptable upload
+    /// at all, so a far-too-large one is refused before a byte is read.
+    ///
+    /// # Errors
+    /// `PayloadTooLarge` when `declared_len` exceeds the limit plus [`UPLOAD_FRAMING_ALLOWANCE`].
+    pub fn admits(&self, declared_len: u64) -> Result<(), ServiceError> {
+        if declared_len > self.max_upload_bytes.saturating_add(UPLOAD_FRAMING_ALLOWANCE) {
+            Err(ServiceError::PayloadTooLarge { limit: self.max_upload_bytes })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A fresh budget for one upload request: spend what is read before the file (fields read
+    /// past) from it, then hand it to [`FileService::upload`].
     #[must_use]
-    pub fn max_upload_bytes(&self) -> u64 {
-        self.max_upload_bytes
+    pub fn budget(&self) -> UploadBudget {
+        UploadBudget { limit: self.max_upload_bytes, spent: 0 }
     }
 
     /// Streams `chunks` into the store under a server-made key, then writes the file's row and
-    /// its processing job together. The limit is checked as bytes arrive: the upload stops at the
-    /// first chunk past it and what was written is removed.
+    /// its processing job together. Every chunk is spent from `budget`: the upload stops at the
+    /// first chunk past the limit and what was written is removed.
     ///
     /// # Errors
     /// `PayloadTooLarge` past the limit; `Invalid` (`file`) for no bytes; the stream's own
     /// error (a broken upload); `Unauthenticated` when the uploader was deleted meanwhile; store
     /// errors.
-    pub async fn upload<S, C>(&self, actor: &User, filename: &str, mut chunks: S) -> Result<Upload, ServiceError>
+    pub async fn upload<S, C>(
+        &self,
+        actor: &User,
+        filename: &str,
+        mut budget: UploadBudget,
+        mut chunks: S,
+    ) -> Result<Upload, ServiceError>
     where
         S: Stream<Item = Result<C, ServiceError>> + Unpin,
         C: AsRef<[u8]>,
@@ -101,10 +146,8 @@ impl FileService {
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk?;
             let chunk = chunk.as_ref();
+            budget.spend(chunk.len())?;
             size += chunk.len() as u64;
-            if size > self.max_upload_bytes {
-                return Err(ServiceError::PayloadTooLarge { limit: self.max_upload_bytes });
-            }
             writer.write(chunk).await?;
         }
         if size == 0 {
@@ -205,5 +248,18 @@ impl JobHandler for ProcessFileJob {
         }
         self.files.record_facts(id, &facts, self.clock.now()).await.map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_takes_exactly_its_limit_and_refuses_the_first_byte_past_it() {
+        let mut budget = UploadBudget { limit: 10, spent: 0 };
+        assert_eq!(budget.spend(4), Ok(()));
+        assert_eq!(budget.spend(6), Ok(()));
+        assert_eq!(budget.spend(1), Err(ServiceError::PayloadTooLarge { limit: 10 }));
     }
 }

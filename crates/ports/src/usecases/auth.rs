@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use tracing::{info, warn};
 
 use crate::{
-    AccessClaims, Clock, PasswordHasher, RateLimiter, RefreshOutcome, Resource, RevocationList, ServiceError,
-    SessionRepository, TokenIssuer, UserRepository,
+    AccessClaims, AccountTokenRepository, Clock, PasswordHasher, RateLimiter, RefreshOutcome, Resource, RevocationList,
+    ServiceError, SessionRepository, TokenIssuer, TokenPurpose, UserRepository,
 };
 
 /// The knobs of authentication, from configuration.
@@ -53,6 +53,8 @@ pub struct SessionView {
 pub struct AuthService {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
+    /// The mailed single-use links: a password change kills the reset links sent before it.
+    account_tokens: Arc<dyn AccountTokenRepository>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenIssuer>,
     revocations: Arc<dyn RevocationList>,
@@ -67,6 +69,7 @@ impl AuthService {
     pub fn new(
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
+        account_tokens: Arc<dyn AccountTokenRepository>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenIssuer>,
         revocations: Arc<dyn RevocationList>,
@@ -74,7 +77,7 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         policy: AuthPolicy,
     ) -> Self {
-        Self { users, sessions, hasher, tokens, revocations, counters, clock, policy }
+        Self { users, sessions, account_tokens, hasher, tokens, revocations, counters, clock, policy }
     }
 
     /// The OAuth2 password grant. A wrong password and an unknown user get the same error after
@@ -212,10 +215,11 @@ impl AuthService {
         Ok(())
     }
 
-    /// Changes the caller's password and revokes every other session.
+    /// Changes the caller's password, revokes every other session and kills the reset links sent
+    /// before the change (a link mailed for the old password must not undo the new one).
     ///
     /// # Errors
-    /// `PasswordIncorrect` when `current` is wrong.
+    /// `PasswordIncorrect` when `current` is wrong; store errors.
     pub async fn change_password(
         &self,
         principal: &Principal,
@@ -231,6 +235,7 @@ impl AuthService {
         let update = hexgate_domain::UserUpdate { password_hash: Some(hash), ..Default::default() };
         self.users.update(user.id, &update, now).await?;
         let revoked = self.sessions.revoke_all(user.id, Some(principal.claims.session_id), now).await?;
+        self.account_tokens.invalidate(user.id, TokenPurpose::PasswordReset, now).await?;
         info!(user_id = %user.id, revoked, "password changed");
         Ok(())
     }

@@ -1,6 +1,12 @@
+//! The use cases: one service per area, holding the driven ports it needs as `Arc<dyn Port>`.
+//! A driving adapter (HTTP handler, CLI command) calls one method per request; what else the
+//! request implies (revoking sessions, killing reset links, counting upload bytes, fanning a chat
+//! message out) happens inside that method.
+
 mod account;
 mod auth;
 mod catalog;
+mod chat;
 mod files;
 mod jobs;
 mod mails;
@@ -13,7 +19,10 @@ pub use account::{
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
-pub use files::{FileService, PROCESS_FILE, ProcessFileJob, Upload, process_file_job};
+pub use chat::{ChatInbox, ChatKick, ChatMember, ChatService};
+pub use files::{
+    FileService, PROCESS_FILE, ProcessFileJob, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, process_file_job,
+};
 pub use jobs::{JobHandler, JobRunner};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;

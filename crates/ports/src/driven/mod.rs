@@ -1,0 +1,35 @@
+//! The driven ports: what the use cases need from the outside world (storage, hashing and tokens,
+//! the clock, rate limits, revocations, pub/sub, jobs, mail, file bytes). Adapters implement these
+//! traits; every one is object-safe so the binary can pick adapters at run time.
+
+pub mod account_tokens;
+pub mod catalog;
+pub mod clock;
+pub mod crypto;
+pub mod files;
+pub mod jobs;
+pub mod mail;
+pub mod orders;
+pub mod preferences;
+pub mod pubsub;
+pub mod rate_limit;
+pub mod revocation;
+pub mod sessions;
+pub mod users;
+
+pub use account_tokens::{AccountTokenRepository, TokenPurpose};
+pub use catalog::ProductRepository;
+pub use clock::{Clock, SystemClock};
+pub use crypto::{
+    AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
+};
+pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
+pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
+pub use mail::{Mail, Mailer};
+pub use orders::{OrderFilter, OrderRepository};
+pub use preferences::PreferencesRepository;
+pub use pubsub::{PubSub, Subscription};
+pub use rate_limit::{RateLimiter, WindowCount};
+pub use revocation::RevocationList;
+pub use sessions::{RefreshOutcome, SessionRepository};
+pub use users::UserRepository;
