@@ -1,8 +1,6 @@
 //! Products, orders, preferences. Money travels as JSON numbers with at most two decimals; it is
 //! turned into an exact decimal through its shortest decimal text, never used as a float.
 
-use std::str::FromStr;
-
 use apistos::ApiComponent;
 use apistos::schemars::JsonSchema;
 use chrono::{DateTime, Utc};
@@ -25,16 +23,40 @@ use hexgate_ports::FieldViolation;
 use crate::extract::{IntoDomain, Rules};
 
 /// A JSON number as the exact decimal it was written as (`19.99`, not 19.989999…).
-pub(crate) fn decimal_of(value: f64) -> Option<Decimal> {
-    if value.is_finite() { Decimal::from_str(&value.to_string()).ok() } else { None }
+/// The exact decimal a JSON number stands for, through its shortest text (`19.99`, never the
+/// binary float's `19.989999…`). A number whose decimal form does not fit exactly (more than 28
+/// decimals, as `2.5e-42` has, or too large) is refused, never silently rounded.
+fn decimal_of(value: f64) -> Result<Decimal, Inexact> {
+    if !value.is_finite() {
+        return Err(Inexact::NotANumber);
+    }
+    Decimal::from_str_exact(&value.to_string())
+        .map_err(|_| if value.abs() >= 1.0 { Inexact::TooLarge } else { Inexact::TooPrecise })
+}
+
+enum Inexact {
+    NotANumber,
+    TooLarge,
+    TooPrecise,
 }
 
 pub(crate) fn money_of(value: f64) -> Result<Money, MoneyError> {
-    decimal_of(value).ok_or(MoneyError::NotANumber).and_then(Money::new)
+    decimal_of(value)
+        .map_err(|e| match e {
+            Inexact::NotANumber => MoneyError::NotANumber,
+            Inexact::TooLarge => MoneyError::TooLarge,
+            Inexact::TooPrecise => MoneyError::TooPrecise,
+        })
+        .and_then(Money::new)
 }
 
 pub(crate) fn tax_rate_of(value: f64) -> Result<TaxRate, TaxRateError> {
-    decimal_of(value).ok_or(TaxRateError::OutOfRange).and_then(TaxRate::new)
+    decimal_of(value)
+        .map_err(|e| match e {
+            Inexact::NotANumber | Inexact::TooLarge => TaxRateError::OutOfRange,
+            Inexact::TooPrecise => TaxRateError::TooPrecise,
+        })
+        .and_then(TaxRate::new)
 }
 
 fn number(d: Decimal) -> f64 {
@@ -368,5 +390,22 @@ impl IntoDomain for OrderListQuery {
         };
         rules
             .finish(|| Some(OrderListing { page: page?, user: self.user_id.map(UserId::from_uuid), created: created? }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_written_with_an_exponent_or_a_long_fraction_is_refused_not_rounded() {
+        assert_eq!(money_of(2.589_041_988_477_783_3e-42).err(), Some(MoneyError::TooPrecise));
+        assert_eq!(money_of(1e-3).err(), Some(MoneyError::TooPrecise));
+        assert_eq!(money_of(0.123_456_789_012_345_67).err(), Some(MoneyError::TooPrecise));
+        assert_eq!(money_of(1e30).err(), Some(MoneyError::TooLarge));
+        assert_eq!(money_of(1.5e2).ok(), Money::new(Decimal::from(150)).ok());
+        assert_eq!(money_of(19.99).ok(), Money::new(Decimal::new(1999, 2)).ok());
+        assert_eq!(tax_rate_of(2.5e-40).err(), Some(TaxRateError::TooPrecise));
+        assert!(tax_rate_of(0.2).is_ok());
     }
 }

@@ -27,14 +27,36 @@ impl Drop for Browser {
     }
 }
 
+/// Debian's Chromium, installed by the test itself when it is missing (the README's test command
+/// needs nothing installed by hand), or the one `HEXGATE_CHROMIUM` names.
 fn chromium() -> String {
-    let path = std::env::var("HEXGATE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if let Ok(path) = std::env::var("HEXGATE_CHROMIUM") {
+        assert!(std::path::Path::new(&path).exists(), "HEXGATE_CHROMIUM names {path}, which does not exist");
+        return path;
+    }
+    let path = "/usr/bin/chromium";
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !std::path::Path::new(path).exists() {
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        // A fresh machine's package lists may be empty or stale: update once if the first try fails.
+        let _ = apt(&["install", "-y", "-q", "chromium"])
+            || (apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "chromium"]));
+    }
     assert!(
-        std::path::Path::new(&path).exists(),
-        "the browser test needs Chromium at {path}: install Debian's `chromium` package \
-         (apt-get install chromium; .ci/run does) or set HEXGATE_CHROMIUM"
+        std::path::Path::new(path).exists(),
+        "the browser test needs Debian's Chromium at {path} and could not install it: run \
+         `apt-get update && apt-get install -y chromium` as root, or set HEXGATE_CHROMIUM"
     );
-    path
+    path.to_owned()
 }
 
 fn launch() -> Browser {

@@ -81,6 +81,36 @@ async fn bad_product_bodies_list_every_failing_field() {
     )
     .await;
     assert_eq!(body["errors"][0]["code"], "money_negative");
+    // Exact money however the number is written: a tiny exponent is not rounded to 0.00.
+    for (raw, code) in [
+        ("2.5890419884777833e-42", "money_too_precise"),
+        ("1e-3", "money_too_precise"),
+        ("0.12345678901234567", "money_too_precise"),
+        ("1e30", "money_too_large"),
+    ] {
+        let res = app
+            .request(reqwest::Method::POST, "/api/v1/products", Some(&admin.access))
+            .header("content-type", "application/json")
+            .body(format!("{{\"name\": \"Tiny\", \"price\": {raw}}}"))
+            .send()
+            .await
+            .expect("send");
+        let body = error_shape(res, 422).await;
+        assert_eq!(
+            (body["errors"][0]["field"].as_str(), body["errors"][0]["code"].as_str()),
+            (Some("body.price"), Some(code)),
+            "{raw}"
+        );
+    }
+    let res = app
+        .request(reqwest::Method::POST, "/api/v1/products", Some(&admin.access))
+        .header("content-type", "application/json")
+        .body(r#"{"name": "Exp", "price": 1.5e2}"#)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<serde_json::Value>().await.expect("json")["price"], 150.0);
     let body = error_shape(
         app.post_json("/api/v1/products", Some(&admin.access), &json!({"name": "N", "price": "5"})).await,
         422,

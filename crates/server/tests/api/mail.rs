@@ -1,6 +1,5 @@
 //! Mails sent by background jobs: to the outbox folder by default, or over real SMTP.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
@@ -27,50 +26,92 @@ async fn a_refused_sign_up_queues_no_mail() {
     assert_eq!(app.mails().len(), 1, "the rolled-back sign-up left no job behind");
 }
 
-/// An aiosmtpd server of the test's own, storing what it receives in a Maildir.
+/// An SMTP server of the test's own, on a free port: a real SMTP conversation over TCP
+/// (greeting, EHLO, MAIL FROM, RCPT TO, DATA with dot-unstuffing, QUIT), keeping each message it
+/// accepts. Written here so the test needs nothing installed.
 struct SmtpSink {
-    child: Child,
     port: u16,
-    maildir: std::path::PathBuf,
+    received: std::sync::Arc<std::sync::Mutex<Vec<Envelope>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, Clone)]
+struct Envelope {
+    from: String,
+    to: Vec<String>,
+    data: String,
 }
 
 impl SmtpSink {
     async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let maildir = std::env::temp_dir().join(format!("hexgate-smtp-{}", uuid::Uuid::new_v4().simple()));
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox", &maildir.display().to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 is installed");
-        let mut sink = Self { child, port, maildir };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return sink;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = converse(socket, store).await;
+                });
             }
-            if let Ok(Some(status)) = sink.child.try_wait() {
-                panic!("aiosmtpd exited ({status}); install it with: pip install aiosmtpd");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = sink.child.kill();
-        panic!("aiosmtpd did not start; install it with: pip install aiosmtpd");
+        });
+        Self { port, received, task }
     }
 
-    fn received(&self) -> Vec<String> {
-        let Ok(dir) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
-        dir.filter_map(Result::ok).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect()
+    fn received(&self) -> Vec<Envelope> {
+        self.received.lock().expect("lock").clone()
     }
 }
 
 impl Drop for SmtpSink {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.maildir);
+        self.task.abort();
     }
+}
+
+async fn converse(
+    socket: tokio::net::TcpStream,
+    store: std::sync::Arc<std::sync::Mutex<Vec<Envelope>>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = socket.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    while let Some(line) = lines.next_line().await? {
+        let upper = line.to_ascii_uppercase();
+        let reply: &[u8] = if upper.starts_with("EHLO") {
+            b"250-sink.test\r\n250 8BITMIME\r\n"
+        } else if upper.starts_with("HELO") || upper.starts_with("RSET") || upper.starts_with("NOOP") {
+            b"250 OK\r\n"
+        } else if let Some(rest) = upper.strip_prefix("MAIL FROM:") {
+            from = line[line.len() - rest.len()..].trim().to_owned();
+            b"250 OK\r\n"
+        } else if let Some(rest) = upper.strip_prefix("RCPT TO:") {
+            to.push(line[line.len() - rest.len()..].trim().to_owned());
+            b"250 OK\r\n"
+        } else if upper == "DATA" {
+            write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+            let mut data = String::new();
+            while let Some(body) = lines.next_line().await? {
+                if body == "." {
+                    break;
+                }
+                data.push_str(body.strip_prefix('.').unwrap_or(&body));
+                data.push('\n');
+            }
+            store.lock().expect("lock").push(Envelope { from: from.clone(), to: std::mem::take(&mut to), data });
+            b"250 OK: queued\r\n"
+        } else if upper == "QUIT" {
+            write.write_all(b"221 Bye\r\n").await?;
+            return Ok(());
+        } else {
+            b"502 Command not implemented\r\n"
+        };
+        write.write_all(reply).await?;
+    }
+    Ok(())
 }
 
 #[actix_web::test]
@@ -93,7 +134,9 @@ async fn with_smtp_configured_the_welcome_mail_is_delivered_by_smtp() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(delivered.len(), 1, "one mail arrived");
-    let mail = &delivered[0];
+    assert_eq!(delivered[0].from, "<no-reply@example.com>");
+    assert_eq!(delivered[0].to, ["<smtpuser@example.com>"]);
+    let mail = &delivered[0].data;
     assert!(mail.contains("To: smtpuser@example.com"), "{mail}");
     assert!(mail.contains("Subject: Welcome to hexgate") && mail.contains("From: hexgate <no-reply@example.com>"));
     assert!(mail.contains("https://app.example.com"), "a working link");
