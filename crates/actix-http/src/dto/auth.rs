@@ -86,7 +86,7 @@ pub struct LogoutRequest {
 #[garde(allow_unvalidated)]
 pub struct PasswordChange {
     #[garde(custom(non_empty))]
-    #[schemars(extend("format" = "password", "writeOnly" = true))]
+    #[schemars(length(min = 1), extend("format" = "password", "writeOnly" = true))]
     pub current_password: String,
     #[schemars(extend("pattern" = Password::PATTERN, "format" = "password", "writeOnly" = true), length(min = 8, max = 128))]
     pub new_password: String,

@@ -127,7 +127,7 @@ impl From<Product> for ProductResponse {
 pub struct ProductListQuery {
     #[serde(default = "super::first_page")]
     #[garde(range(min = 1, max = 1_000_000))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub page: u64,
     #[serde(default = "super::default_page_size")]
     #[garde(range(min = 1, max = 100))]
@@ -230,7 +230,7 @@ impl From<Order> for OrderResponse {
 pub struct OrderListQuery {
     #[serde(default = "super::first_page")]
     #[garde(range(min = 1, max = 1_000_000))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub page: u64,
     #[serde(default = "super::default_page_size")]
     #[garde(range(min = 1, max = 100))]

@@ -178,7 +178,7 @@ pub struct UserListQuery {
     /// ≥ 1; a page past the end is empty.
     #[serde(default = "first_page")]
     #[garde(range(min = 1, max = 1_000_000))]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1_000_000))]
     pub page: u64,
     #[serde(default = "default_page_size")]
     #[garde(range(min = 1, max = 100))]

@@ -116,7 +116,8 @@ impl ApiComponent for FileContent {
         let media = MediaType { schema: Some(schema), ..Default::default() };
         let ok = Response {
             description: "The file's bytes, with `Content-Disposition: attachment` and the detected type".to_owned(),
-            content: BTreeMap::from([("application/octet-stream".to_owned(), media)]),
+            // The type detected from the bytes (text/plain, image/png, …), whatever it is.
+            content: BTreeMap::from([("*/*".to_owned(), media)]),
             ..Default::default()
         };
         Some(Responses {

@@ -71,6 +71,8 @@ fn launch() -> Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            // No network but this machine's loopback: the pages must work offline.
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
         ])
@@ -210,5 +212,62 @@ async fn two_browser_pages_exchange_messages_through_the_chat_page() {
 
     tools.eval(&bob, &click("disconnect")).await;
     wait_for_message(&mut tools, &alice, "Client bob-browser left the chat").await;
+    drop(browser);
+}
+
+/// How many operations the published document has.
+async fn operation_count(app: &TestApp) -> usize {
+    let doc: Value = app.get("/openapi.json", None).await.json().await.expect("document");
+    let methods = ["get", "put", "post", "patch", "delete"];
+    doc["paths"]
+        .as_object()
+        .expect("paths")
+        .values()
+        .map(|item| methods.iter().filter(|m| item.get(**m).is_some()).count())
+        .sum()
+}
+
+#[actix_web::test]
+async fn the_docs_pages_render_every_operation_offline_and_swagger_ui_can_try_health() {
+    let app = TestApp::spawn().await;
+    let operations = operation_count(&app).await;
+    assert!(operations > 30, "the document lists the API: {operations}");
+    let browser = launch();
+    let mut tools = DevTools { ws: connect_url(&browser.devtools).await, next_id: 0 };
+
+    let swagger = tools.open(&app.url("/docs")).await;
+    let shown = tools
+        .wait_for(
+            &swagger,
+            &format!("document.querySelectorAll('.opblock').length >= {operations}"),
+            "document.querySelectorAll('.opblock').length",
+        )
+        .await;
+    assert_eq!(shown, json!(operations), "Swagger UI lists every operation");
+    // Try it out: GET /health, executed from the page against this server.
+    let open_health = "document.querySelector('#operations-system-health .opblock-summary-control').click(); true";
+    tools.eval(&swagger, open_health).await;
+    tools.wait_for(&swagger, "document.querySelector('#operations-system-health .try-out__btn')", "true").await;
+    tools.eval(&swagger, "document.querySelector('#operations-system-health .try-out__btn').click(); true").await;
+    tools.wait_for(&swagger, "document.querySelector('#operations-system-health .execute')", "true").await;
+    tools.eval(&swagger, "document.querySelector('#operations-system-health .execute').click(); true").await;
+    let status = tools
+        .wait_for(
+            &swagger,
+            "document.querySelector('#operations-system-health .live-responses-table tr.response .response-col_status')",
+            "document.querySelector('#operations-system-health .live-responses-table tr.response .response-col_status').textContent.trim()",
+        )
+        .await;
+    assert_eq!(status, json!("200"), "Try it out of GET /health answers 200");
+
+    let redoc = tools.open(&app.url("/redoc")).await;
+    let listed = tools
+        .wait_for(
+            &redoc,
+            &format!("document.querySelectorAll('[data-section-id^=\"operation/\"]').length >= {operations}"),
+            "document.querySelectorAll('[data-section-id^=\"operation/\"]').length",
+        )
+        .await;
+    assert_eq!(listed, json!(operations), "ReDoc lists every operation");
     drop(browser);
 }
