@@ -25,6 +25,9 @@ impl RuleViolation for FullNameError {
 
 impl FullName {
     pub const MAX_LEN: usize = 100;
+    /// The rule as a JSON Schema `pattern` (ECMA-262), for the published document: the white space
+    /// that parsing trims may surround the name, and what remains holds no control character.
+    pub const PATTERN: &'static str = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F]*[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
 
     /// # Errors
     /// [`FullNameError`] naming the rule the input breaks.

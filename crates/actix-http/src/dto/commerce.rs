@@ -78,7 +78,7 @@ pub struct ProductCreate {
     pub price: f64,
     /// 0..=1, default 0.1.
     #[serde(default = "default_tax_rate")]
-    #[schemars(range(min = 0, max = 1))]
+    #[schemars(range(min = 0, max = 1), extend("multipleOf" = 0.0001))]
     pub tax_rate: f64,
 }
 
@@ -91,7 +91,7 @@ pub struct ProductPatch {
     pub name: Option<String>,
     #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
     pub price: Option<f64>,
-    #[schemars(range(min = 0, max = 1))]
+    #[schemars(range(min = 0, max = 1), extend("multipleOf" = 0.0001))]
     pub tax_rate: Option<f64>,
 }
 

@@ -59,7 +59,7 @@ pub struct UserCreate {
     #[schemars(extend("pattern" = Username::PATTERN), length(min = 3, max = 50))]
     pub username: String,
     #[serde(default)]
-    #[schemars(length(max = 100))]
+    #[schemars(extend("pattern" = FullName::PATTERN), length(max = 100))]
     pub full_name: String,
     #[serde(default = "yes")]
     pub is_active: bool,
@@ -102,7 +102,7 @@ impl IntoDomain for UserCreate {
 pub struct UserPatch {
     #[schemars(email, length(max = 254))]
     pub email: Option<String>,
-    #[schemars(length(max = 100))]
+    #[schemars(extend("pattern" = FullName::PATTERN), length(max = 100))]
     pub full_name: Option<String>,
     pub is_active: Option<bool>,
 }
@@ -275,5 +275,33 @@ impl IntoDomain for UserListQuery {
         let page = super::page_request(&mut rules, self.page, self.page_size);
         let filter = hexgate_domain::UserFilter { q: self.q, is_active: self.is_active, sort: self.sort.into() };
         rules.finish(|| Some(UserListing { page: page?, filter }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hexgate_domain::FullName;
+
+    #[test]
+    fn the_published_full_name_pattern_accepts_exactly_what_the_domain_accepts() {
+        let schema = serde_json::json!({"type": "string", "pattern": FullName::PATTERN});
+        let validator = jsonschema::validator_for(&schema).expect("the pattern compiles");
+        for sample in [
+            "Ada",
+            "  Ada King  ",
+            "\tAda\n",
+            "A\tB",
+            "\u{85}Ada",
+            "Ada\u{1}",
+            "\u{7f}",
+            "x\u{90}y",
+            "\u{3000}Ada\u{3000}",
+            "",
+            "\u{1f} Ada",
+            "Zoë\u{a0}Ø",
+            "a\r\nb",
+        ] {
+            assert_eq!(validator.is_valid(&serde_json::json!(sample)), FullName::parse(sample).is_ok(), "{sample:?}");
+        }
     }
 }
