@@ -32,6 +32,11 @@ impl FullName {
     /// # Errors
     /// [`FullNameError`] naming the rule the input breaks.
     pub fn parse(raw: &str) -> Result<Self, FullNameError> {
+        // Counted as sent, surrounding white space included, so the published `maxLength` and
+        // this rule agree on every input.
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(FullNameError::TooLong { max: Self::MAX_LEN });
+        }
         let value = raw.trim();
         if value.chars().count() > Self::MAX_LEN {
             return Err(FullNameError::TooLong { max: Self::MAX_LEN });
@@ -62,6 +67,8 @@ mod tests {
     fn length_is_counted_in_characters_not_bytes() {
         assert!(FullName::parse(&"é".repeat(100)).is_ok());
         assert_eq!(FullName::parse(&"é".repeat(101)), Err(FullNameError::TooLong { max: 100 }));
+        // Counted as sent: surrounding white space counts too, as the published maxLength does.
+        assert_eq!(FullName::parse(&format!("x{}", " ".repeat(100))), Err(FullNameError::TooLong { max: 100 }));
     }
 
     #[test]

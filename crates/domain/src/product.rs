@@ -48,10 +48,17 @@ impl RuleViolation for ProductNameError {
 
 impl ProductName {
     pub const MAX_LEN: usize = 200;
+    /// The rule as a JSON Schema `pattern` (ECMA-262), for the published document: white space
+    /// may surround the name, at least one other character remains, and none is a control.
+    pub const PATTERN: &'static str = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
 
     /// # Errors
     /// [`ProductNameError`] naming the rule the input breaks.
     pub fn parse(raw: &str) -> Result<Self, ProductNameError> {
+        // Counted as sent, so the published `maxLength` and this rule agree on every input.
+        if raw.chars().count() > Self::MAX_LEN {
+            return Err(ProductNameError::TooLong { max: Self::MAX_LEN });
+        }
         let value = raw.trim();
         if value.is_empty() {
             return Err(ProductNameError::Empty);
@@ -119,5 +126,6 @@ mod tests {
         assert_eq!(ProductName::parse("   "), Err(ProductNameError::Empty));
         assert!(ProductName::parse(&"x".repeat(200)).is_ok());
         assert_eq!(ProductName::parse(&"x".repeat(201)), Err(ProductNameError::TooLong { max: 200 }));
+        assert_eq!(ProductName::parse(&format!(" {} ", "x".repeat(199))), Err(ProductNameError::TooLong { max: 200 }));
     }
 }

@@ -71,10 +71,10 @@ const fn default_tax_rate() -> f64 {
 #[schemars(crate = "apistos", example = serde_json::json!({"name": "Desk lamp", "price": 19.99, "tax_rate": 0.2}))]
 #[garde(allow_unvalidated)]
 pub struct ProductCreate {
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(extend("pattern" = ProductName::PATTERN), length(min = 1, max = 200))]
     pub name: String,
     /// ≥ 0, at most two decimals.
-    #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
+    #[schemars(range(min = 0), extend("multipleOf" = 0.01, "exclusiveMaximum" = 10_000_000_000.0))]
     pub price: f64,
     /// 0..=1, default 0.1.
     #[serde(default = "default_tax_rate")]
@@ -87,9 +87,9 @@ pub struct ProductCreate {
 #[serde(deny_unknown_fields)]
 #[garde(allow_unvalidated)]
 pub struct ProductPatch {
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(extend("pattern" = ProductName::PATTERN), length(min = 1, max = 200))]
     pub name: Option<String>,
-    #[schemars(range(min = 0), extend("multipleOf" = 0.01))]
+    #[schemars(range(min = 0), extend("multipleOf" = 0.01, "exclusiveMaximum" = 10_000_000_000.0))]
     pub price: Option<f64>,
     #[schemars(range(min = 0, max = 1), extend("multipleOf" = 0.0001))]
     pub tax_rate: Option<f64>,
@@ -407,5 +407,32 @@ mod tests {
         assert_eq!(money_of(19.99).ok(), Money::new(Decimal::new(1999, 2)).ok());
         assert_eq!(tax_rate_of(2.5e-40).err(), Some(TaxRateError::TooPrecise));
         assert!(tax_rate_of(0.2).is_ok());
+    }
+
+    #[test]
+    fn the_published_product_name_pattern_accepts_exactly_what_the_domain_accepts() {
+        let schema = serde_json::json!({"type": "string", "pattern": ProductName::PATTERN});
+        let validator = jsonschema::validator_for(&schema).expect("the pattern compiles");
+        for sample in [
+            "Lamp",
+            "  Desk lamp  ",
+            "\tLamp\n",
+            "A\tB",
+            "\u{85}Lamp",
+            "Lamp\u{1}",
+            "\u{7f}",
+            " ",
+            "\u{a0}",
+            "",
+            "\u{3000}Lamp\u{3000}",
+            "Zoë Ø",
+            "a\r\nb",
+        ] {
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                ProductName::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+        }
     }
 }
