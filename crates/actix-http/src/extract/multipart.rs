@@ -53,6 +53,9 @@ fn form_schema(oas_version: OpenApiVersion) -> ApistosSchema {
         json_schema!({
             "type": "object",
             "required": ["file"],
+            // Other fields are read past and ignored, but their names must be plain tokens: a
+            // name with control or non-ASCII characters makes the form itself unreadable (400).
+            "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,64}$"},
             "properties": {
                 "file": {
                     "type": "string",
