@@ -247,6 +247,11 @@ fn stand_in(root: &Value, schema: &Value, depth: usize) -> Value {
     }
 }
 
+/// Whether `field` is one of the stood-in fields or inside one.
+fn covered(stood_in: &HashSet<String>, field: &str) -> bool {
+    stood_in.iter().any(|s| field == s || field.starts_with(&format!("{s}.")))
+}
+
 /// The fields found wrong so far, and those replaced by a stand-in.
 struct Findings<'s> {
     prefix: &'s str,
@@ -258,32 +263,13 @@ struct Findings<'s> {
 impl Findings<'_> {
     /// The part's domain value, or every error: those found so far and the rules the part's
     /// fields break, except on fields already reported.
-    fn into_domain<T: IntoDomain>(mut self, decoded: T) -> Result<T::Domain, Vec<FieldError>> {
-        match decoded.into_domain() {
-            Ok(domain) if self.errors.is_empty() => Ok(domain),
-            Ok(_) => Err(self.errors),
-            Err(violations) => {
-                for v in violations {
-                    let field = if v.field.is_empty() {
-                        self.prefix.to_owned()
-                    } else {
-                        format!("{}.{}", self.prefix, v.field)
-                    };
-                    if !self.covers(&field) {
-                        self.errors.push(FieldError {
-                            field: Some(field),
-                            message: v.message,
-                            code: v.code.to_owned(),
-                        });
-                    }
-                }
-                Err(self.errors)
-            }
-        }
+    fn into_domain<T: IntoDomain>(self, decoded: T) -> Result<T::Domain, Vec<FieldError>> {
+        let stood_in = self.stood_in;
+        into_domain(decoded, self.prefix, self.errors, |field| covered(&stood_in, field))
     }
 
     fn covers(&self, field: &str) -> bool {
-        self.stood_in.iter().any(|s| field == s || field.starts_with(&format!("{s}.")))
+        covered(&self.stood_in, field)
     }
 
     /// Reports the field at `path` and takes it out of the way: removed when it should not be
@@ -388,6 +374,29 @@ fn replace(root: &mut Value, path: &[String], with: Value) -> bool {
             None => false,
         },
         _ => false,
+    }
+}
+
+/// The domain values of a decoded request part, or every error: `errors` found so far and the
+/// rules `decoded` breaks, named under `prefix`, except on fields `reported` says are covered.
+pub(super) fn into_domain<T: IntoDomain>(
+    decoded: T,
+    prefix: &str,
+    mut errors: Vec<FieldError>,
+    reported: impl Fn(&str) -> bool,
+) -> Result<T::Domain, Vec<FieldError>> {
+    match decoded.into_domain() {
+        Ok(domain) if errors.is_empty() => Ok(domain),
+        Ok(_) => Err(errors),
+        Err(violations) => {
+            for v in violations {
+                let field = if v.field.is_empty() { prefix.to_owned() } else { format!("{prefix}.{}", v.field) };
+                if !reported(&field) && !errors.iter().any(|e| e.field.as_deref() == Some(field.as_str())) {
+                    errors.push(FieldError { field: Some(field), message: v.message, code: v.code.to_owned() });
+                }
+            }
+            Err(errors)
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use garde::Validate;
 use serde::de::DeserializeOwned;
 
 use super::IntoDomain;
-use super::decode::field_error;
+use super::decode::{field_error, into_domain};
 use crate::dto::FieldError;
 use crate::error::ApiError;
 
@@ -33,23 +33,7 @@ fn decode<T: DeserializeOwned + Validate<Context = ()> + IntoDomain>(
                         errors.push(field_error(format!("query.{path}"), error.message()));
                     }
                 }
-                return match value.into_domain() {
-                    Ok(domain) if errors.is_empty() => Ok(domain),
-                    Ok(_) => Err(errors),
-                    Err(violations) => {
-                        for v in violations {
-                            let field = format!("query.{}", v.field);
-                            if !errors.iter().any(|e| e.field.as_deref() == Some(field.as_str())) {
-                                errors.push(FieldError {
-                                    field: Some(field),
-                                    message: v.message,
-                                    code: v.code.to_owned(),
-                                });
-                            }
-                        }
-                        Err(errors)
-                    }
-                };
+                return into_domain(value, "query", errors, |_| false);
             }
             Err(err) => {
                 let name = err.path().to_string();
