@@ -13,6 +13,10 @@ mod routes;
 mod server;
 mod state;
 
+/// The request decoders for `cargo fuzz` (`fuzz/`); not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use extract::fuzzing;
 pub use chat::ChatSettings;
 pub use client_ip::ClientIp;
 pub use error::ApiError;

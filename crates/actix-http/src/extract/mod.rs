@@ -1,6 +1,8 @@
 mod auth;
 mod decode;
 mod domain;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod json;
 mod multipart;
 mod query;

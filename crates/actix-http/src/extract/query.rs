@@ -17,7 +17,7 @@ use crate::error::ApiError;
 /// reported as `query.<name>`. Unknown parameters are ignored, as browsers and proxies add some.
 pub(crate) struct ValidQuery<T: IntoDomain>(pub T::Domain);
 
-fn decode<T: DeserializeOwned + Validate<Context = ()> + IntoDomain>(
+pub(crate) fn decode<T: DeserializeOwned + Validate<Context = ()> + IntoDomain>(
     query: &str,
 ) -> Result<T::Domain, Vec<FieldError>> {
     let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();

@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use hexgate_domain::file::{FileId, OCTET_STREAM, StoredFile};
 use hexgate_ports::{Blob, ServiceError};
 
-use crate::dto::{FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
+use crate::dto::{FieldError, FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
 use crate::extract::{CurrentUser, FileUpload};
 use crate::{ApiError, HttpState};
 
@@ -36,6 +36,15 @@ pub(crate) async fn upload_file(
     let mut budget = state.files.budget();
     while let Some(field) = parts.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
         if field.name() != Some("file") {
+            // The document's rule for other field names (`propertyNames`), so a form it calls
+            // invalid is never accepted.
+            if !field.name().is_some_and(is_plain_field_name) {
+                return Err(ApiError::validation(vec![FieldError {
+                    field: Some("body".to_owned()),
+                    message: "form field names must be 1 to 64 letters, digits, '_', '.' or '-'".to_owned(),
+                    code: "field_name_invalid".to_owned(),
+                }]));
+            }
             // Other fields are read past, not kept, and spend the same budget as the file.
             let mut field = field;
             while let Some(chunk) = field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
@@ -50,6 +59,11 @@ pub(crate) async fn upload_file(
         return Ok(AcceptedJson(upload.into()));
     }
     Err(ServiceError::invalid("file", "field required", "missing").into())
+}
+
+/// The `propertyNames` pattern of the upload form: `^[A-Za-z0-9_.-]{1,64}$`.
+fn is_plain_field_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Read a file's metadata

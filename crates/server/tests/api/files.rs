@@ -124,6 +124,44 @@ async fn an_empty_upload_or_a_form_without_a_file_is_422_and_other_bodies_are_41
 }
 
 #[actix_web::test]
+async fn other_form_fields_are_ignored_when_plainly_named_and_422_otherwise() {
+    let app = TestApp::spawn().await;
+    let (_, alice) = app.user("alice").await;
+    let file = || Part::bytes(b"hello\n".to_vec()).file_name("a.txt");
+    let ok = app
+        .request(Method::POST, "/api/v1/files", Some(&alice.access))
+        .multipart(Form::new().text("note.v-1_x", "ignored").part("file", file()))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(ok.status(), 202);
+    // The document's propertyNames pattern: 1 to 64 of [A-Za-z0-9_.-].
+    for name in ["", "a:b", "a+b", &"n".repeat(65)] {
+        let res = app
+            .request(Method::POST, "/api/v1/files", Some(&alice.access))
+            .multipart(Form::new().text(name.to_owned(), "x").part("file", file()))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), 422, "field named {name:?}");
+        let body = error_shape(res, 422).await;
+        assert_eq!(fields(&body), vec!["body"], "field named {name:?}");
+        assert_eq!(body["errors"][0]["code"], "field_name_invalid");
+    }
+    // Names the multipart parser itself cannot read make the form malformed: 400, as documented.
+    for name in ["a b", "a/b"] {
+        let res = app
+            .request(Method::POST, "/api/v1/files", Some(&alice.access))
+            .multipart(Form::new().text(name.to_owned(), "x").part("file", file()))
+            .send()
+            .await
+            .expect("send");
+        error_shape(res, 400).await;
+    }
+    assert_eq!(files_under(&app.uploads).len(), 1, "only the accepted upload is stored");
+}
+
+#[actix_web::test]
 async fn an_upload_over_the_limit_is_413_and_leaves_nothing_behind() {
     let app = TestApp::spawn_with(&[("MAX_UPLOAD_BYTES", "1024")]).await;
     let (_, alice) = app.user("alice").await;
