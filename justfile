@@ -39,3 +39,11 @@ bench-files-chat:
 # Memory soak on a release build, SQLite and PostgreSQL (see bench/memory_soak.sh; SCALE=0.05 for a quick run).
 bench-memory:
     bash bench/memory_soak.sh
+
+# schemathesis against the OpenAPI document (FUZZ_API_EXAMPLES=200 for longer; see docs/fuzzing.md).
+fuzz-api:
+    scripts/fuzz-api
+
+# cargo fuzz on the parsers (FUZZ_SECONDS=3600 for longer; see docs/fuzzing.md).
+fuzz-parsers *targets:
+    scripts/fuzz-parsers {{targets}}
