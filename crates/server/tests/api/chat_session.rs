@@ -153,6 +153,28 @@ async fn a_password_change_closes_the_chats_of_every_other_session_and_keeps_the
     still_chatting(&mut b, "bob").await;
 }
 
+#[actix_web::test]
+async fn a_replayed_refresh_token_closes_the_chat_of_the_family_it_revokes() {
+    let app = TestApp::spawn_with(&[("REFRESH_REUSE_GRACE_SECONDS", "0")]).await;
+    let (_, alice) = app.user("alice").await;
+    let (_, bob) = app.user("bob").await;
+    let mut b = connect(&app, "bob", &bob.access).await;
+    // A refresh keeps the session: the chat opened with the new access token belongs to it too.
+    let res = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": alice.refresh})).await;
+    assert_eq!(res.status(), 200);
+    let fresh: Value = res.json().await.expect("json");
+    let fresh_access = fresh["access_token"].as_str().expect("access").to_owned();
+    let mut old_token_chat = connect(&app, "alice-old", &alice.access).await;
+    let mut new_token_chat = connect(&app, "alice-new", &fresh_access).await;
+    // The spent token again: the whole family is revoked, and its chats end.
+    let res = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": alice.refresh})).await;
+    assert_eq!(res.status(), 401);
+    let since = Instant::now();
+    closed_with_4401_in_time(&mut old_token_chat, since).await;
+    closed_with_4401_in_time(&mut new_token_chat, since).await;
+    still_chatting(&mut b, "bob").await;
+}
+
 /// The token in the mail's link (`…?token=<token>`); the body is quoted-printable.
 fn token_in(mail: &str) -> String {
     let mail = mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
