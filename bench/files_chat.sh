@@ -6,7 +6,9 @@
 #   bash bench/files_chat.sh      (or: just bench-files-chat)
 # Env: UPLOADS (10 per size), READERS (10), MESSAGES (5000).
 # The chat run raises CHAT_SEND_QUEUE so that Python readers, slower than the server, are measured
-# rather than dropped as slow readers (which is what the default queue would rightly do).
+# rather than dropped as slow readers (which is what the default queue would rightly do), and
+# CHAT_MESSAGES_PER_MINUTE so the one writer's 5,000 messages are all fanned out (the default 120
+# per connection would answer the rest `Rate limit exceeded`).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -23,7 +25,8 @@ run() {  # label, then extra env
   local label="$1"; shift
   env ENVIRONMENT=production SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnop" PORT=8002 WEB_WORKERS=2 \
     RATE_LIMIT_PER_MINUTE=100000000 LOGIN_RATE_LIMIT_PER_MINUTE=100000000 RUST_LOG=warn \
-    UPLOAD_DIR="$work/uploads-$label" MAIL_OUTBOX_DIR="$work/outbox" JOB_POLL_INTERVAL_MS=20 CHAT_SEND_QUEUE=100000 "$@" \
+    UPLOAD_DIR="$work/uploads-$label" MAIL_OUTBOX_DIR="$work/outbox" JOB_POLL_INTERVAL_MS=20 CHAT_SEND_QUEUE=100000 \
+    CHAT_MESSAGES_PER_MINUTE=100000000 "$@" \
     "$CARGO_TARGET_DIR/release/hexgate" > "$work/$label.log" 2>&1 &
   pid=$!
   wait_up http://127.0.0.1:8002

@@ -1,6 +1,7 @@
 //! The chat's rules: who a client is, and the exact texts it sends.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -75,9 +76,80 @@ pub fn left(who: &ChatClientId) -> String {
     format!("Client {who} left the chat")
 }
 
+/// What a client that sent more than its share of messages in the window gets instead of its
+/// message's echo; the message goes nowhere.
+pub const RATE_LIMITED: &str = "Rate limit exceeded";
+
+/// How many messages one connection may send in a fixed window (a minute, by configuration).
+/// The window opens with the first message after the previous one ended; past `limit` messages in
+/// it, messages are refused until it ends. Time is given, never read, so the rule is testable.
+#[derive(Debug, Clone)]
+pub struct MessageWindow {
+    limit: u32,
+    length: Duration,
+    opened: Option<Instant>,
+    count: u32,
+}
+
+impl MessageWindow {
+    /// `limit` messages per `length`; a `limit` of 0 refuses every message.
+    #[must_use]
+    pub fn new(limit: u32, length: Duration) -> Self {
+        Self { limit, length, opened: None, count: 0 }
+    }
+
+    /// Counts a message sent at `now`: `true` when it is within the limit.
+    pub fn admit(&mut self, now: Instant) -> bool {
+        match self.opened {
+            Some(opened) if now.saturating_duration_since(opened) < self.length => {}
+            _ => {
+                self.opened = Some(now);
+                self.count = 0;
+            }
+        }
+        if self.count >= self.limit {
+            return false;
+        }
+        self.count += 1;
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_admits_its_limit_then_refuses_until_it_ends_and_opens_anew() {
+        let start = Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut window = MessageWindow::new(3, minute);
+        assert!(window.admit(start));
+        assert!(window.admit(start + Duration::from_secs(1)));
+        assert!(window.admit(start + Duration::from_secs(2)));
+        assert!(!window.admit(start + Duration::from_secs(3)), "the fourth in the minute");
+        assert!(!window.admit(start + Duration::from_millis(59_999)), "still the same window");
+        // The window ends a minute after its first message; the next one opens a new window.
+        assert!(window.admit(start + minute));
+        assert!(window.admit(start + minute + Duration::from_secs(1)));
+        assert!(window.admit(start + minute + Duration::from_secs(2)));
+        assert!(!window.admit(start + minute + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn refused_messages_do_not_count_and_a_zero_limit_refuses_everything() {
+        let start = Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut window = MessageWindow::new(1, minute);
+        assert!(window.admit(start));
+        for s in 1..50 {
+            assert!(!window.admit(start + Duration::from_secs(s)));
+        }
+        assert!(window.admit(start + minute), "refusals did not extend the window");
+        let mut closed = MessageWindow::new(0, minute);
+        assert!(!closed.admit(start));
+        assert!(!closed.admit(start + minute));
+    }
 
     #[test]
     fn client_ids_are_1_to_64_safe_characters() {

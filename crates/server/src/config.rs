@@ -439,12 +439,15 @@ fn jobs(vars: &Vars) -> Result<JobSettings, ConfigError> {
     })
 }
 
-/// `CHAT_PING_INTERVAL_MS`, `CHAT_CLIENT_TIMEOUT_MS`, `CHAT_SEND_QUEUE`.
+/// `CHAT_PING_INTERVAL_MS`, `CHAT_CLIENT_TIMEOUT_MS`, `CHAT_SEND_QUEUE`, `CHAT_MESSAGES_PER_MINUTE`,
+/// `CHAT_SESSION_CHECK_INTERVAL_MS`.
 fn chat(vars: &Vars) -> Result<ChatSettings, ConfigError> {
     Ok(ChatSettings {
         ping_interval: Duration::from_millis(vars.positive("CHAT_PING_INTERVAL_MS", 20_000)?),
         client_timeout: Duration::from_millis(vars.positive("CHAT_CLIENT_TIMEOUT_MS", 60_000)?),
         send_queue: vars.positive("CHAT_SEND_QUEUE", 256)?,
+        messages_per_minute: vars.positive("CHAT_MESSAGES_PER_MINUTE", hexgate_ports::DEFAULT_MESSAGES_PER_MINUTE)?,
+        session_check_interval: Duration::from_millis(vars.positive("CHAT_SESSION_CHECK_INTERVAL_MS", 60_000)?),
     })
 }
 

@@ -189,6 +189,9 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
     let SharedState { limiter, revocations, pubsub, check } = shared_state(config)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // Sessions ending (logout, revocation, password change or reset, deactivation, deletion) are
+    // told to every instance, so open chats on them close wherever they are.
+    let access_events = Arc::new(hexgate_ports::AccessEvents::new(pubsub.clone()));
 
     let file_store: Arc<dyn hexgate_ports::FileStore> = Arc::new(
         hexgate_fs_adapter::LocalFileStore::new(&config.uploads.dir)
@@ -196,7 +199,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     );
     let users = Arc::new(
         UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.users.open_registration)
-            .with_file_store(file_store.clone()),
+            .with_file_store(file_store.clone())
+            .with_access_events(access_events.clone()),
     );
     let account_tokens: Arc<dyn hexgate_ports::AccountTokenRepository> =
         Arc::new(hexgate_postgres_adapter::SqlAccountTokenRepository::new(db.clone()));
@@ -207,18 +211,22 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         issuer: tokens.clone(),
         hasher: hasher.clone(),
         clock: clock.clone(),
+        access_events: Some(access_events.clone()),
     });
-    let auth = Arc::new(AuthService::new(
-        users_repo.clone(),
-        sessions_repo,
-        account_tokens.clone(),
-        hasher,
-        tokens.clone(),
-        revocations,
-        limiter.clone(),
-        clock.clone(),
-        config.auth.clone(),
-    ));
+    let auth = Arc::new(
+        AuthService::new(
+            users_repo.clone(),
+            sessions_repo,
+            account_tokens.clone(),
+            hasher,
+            tokens.clone(),
+            revocations,
+            limiter.clone(),
+            clock.clone(),
+            config.auth.clone(),
+        )
+        .with_access_events(access_events),
+    );
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
     let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));
@@ -243,7 +251,9 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with_wakeup(wakeup.clone()),
     );
-    let chat = Arc::new(ChatService::new(pubsub.clone(), config.chat.send_queue));
+    let chat = Arc::new(
+        ChatService::new(pubsub.clone(), config.chat.send_queue).with_message_limit(config.chat.messages_per_minute),
+    );
     tokio::spawn(chat.relay(tokio::time::sleep).await);
     let state = HttpState {
         auth,

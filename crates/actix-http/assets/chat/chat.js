@@ -62,7 +62,9 @@ $("connect-form").addEventListener("submit", (event) => {
     show(text, kind);
   });
   socket.addEventListener("close", (ev) => {
-    const why = ev.code === 4001 ? "replaced by another connection" : ev.reason || "closed";
+    const why = ev.code === 4001 ? "replaced by another connection"
+      : ev.code === 4401 ? "session ended: log in again"
+      : ev.reason || "closed";
     setStatus(`disconnected (${ev.code}: ${why})`, ev.code === 1000 ? "idle" : "error");
     connected(false);
     socket = null;

@@ -19,11 +19,22 @@ pub struct ChatSettings {
     pub client_timeout: Duration,
     /// Messages waiting for one client; past this the client is dropped (the `ChatService`'s).
     pub send_queue: usize,
+    /// Messages one connection may send per minute (the `ChatService`'s).
+    pub messages_per_minute: u32,
+    /// How often a connection checks that its session is still live, in case the event that
+    /// ends it was lost (the event itself closes it at once).
+    pub session_check_interval: Duration,
 }
 
 impl Default for ChatSettings {
     fn default() -> Self {
-        Self { ping_interval: Duration::from_secs(20), client_timeout: Duration::from_secs(60), send_queue: 256 }
+        Self {
+            ping_interval: Duration::from_secs(20),
+            client_timeout: Duration::from_secs(60),
+            send_queue: 256,
+            messages_per_minute: hexgate_ports::DEFAULT_MESSAGES_PER_MINUTE,
+            session_check_interval: Duration::from_secs(60),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
-//! One WebSocket connection: the upgrade (token, client id), then three loops in one task —
-//! frames in, the inbox (and control frames) out, the heartbeat — until one of them, or the chat,
-//! ends it. What is said, to whom, and who is replaced is the `ChatService`'s.
+//! One WebSocket connection: the upgrade (token, client id), then four loops in one task —
+//! frames in, the inbox (and control frames) out, the heartbeat, the session check — until one of
+//! them, or the chat, ends it. What is said, to whom, who is replaced and whose session ended is
+//! the `ChatService`'s.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use futures_util::{Stream, StreamExt};
 use hexgate_domain::RuleViolation;
 use hexgate_domain::chat::{ChatClientId, MAX_FRAME_BYTES};
-use hexgate_ports::{ChatInbox, ChatKick as Kick, ChatMember, ChatService};
+use hexgate_ports::{AccessClaims, AuthService, ChatInbox, ChatKick as Kick, ChatMember, ChatOwner, ChatService};
 use tokio::sync::mpsc;
 use tracing::debug;
 
@@ -50,6 +51,7 @@ impl Ending {
             Self::Kicked(Kick::Replaced) => (CloseCode::Other(4001), "replaced by a newer connection"),
             Self::Kicked(Kick::TooSlow) => (CloseCode::Policy, "not reading messages"),
             Self::Kicked(Kick::ShuttingDown) => (CloseCode::Away, "server shutting down"),
+            Self::Kicked(Kick::AccessEnded) => (CloseCode::Other(4401), "session ended"),
             Self::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
             Self::Unsupported => (CloseCode::Unsupported, "only text frames are accepted"),
             Self::Broken => (CloseCode::Protocol, "protocol error"),
@@ -96,15 +98,37 @@ pub(crate) async fn chat_socket(
     let chat = state.chat.clone();
     debug!(client = %who, user = %principal.user.id, "chat connection accepted");
     // Joined before the client sees the upgrade, so it hears everything said after it.
-    let (member, inbox) = chat.join(&who).await;
+    let owner = ChatOwner { user: principal.user.id, session: principal.claims.session_id };
+    let (member, inbox) = chat.join(&who, owner).await;
+    // A session ended between the check above and the join found no connection to close: from
+    // now on its end reaches this one, so one more look closes the gap.
+    match state.auth.still_allowed(&principal.claims).await {
+        Ok(true) => {}
+        Ok(false) => {
+            chat.leave(member).await;
+            return Err(ApiError::unauthorized("Not authenticated"));
+        }
+        Err(err) => {
+            chat.leave(member).await;
+            return Err(err.into());
+        }
+    }
+    let watch = SessionWatch { auth: state.auth.clone(), claims: principal.claims };
     // The message stream is tied to this worker's thread, so the connection runs here too.
-    actix_web::rt::spawn(run(chat, state.chat_settings.clone(), member, inbox, session, frames));
+    actix_web::rt::spawn(run(chat, state.chat_settings.clone(), watch, member, inbox, session, frames));
     Ok(response)
+}
+
+/// What a connection needs to check, now and then, that its session still holds.
+struct SessionWatch {
+    auth: Arc<AuthService>,
+    claims: AccessClaims,
 }
 
 async fn run(
     chat: Arc<ChatService>,
     settings: ChatSettings,
+    watch: SessionWatch,
     member: ChatMember,
     inbox: ChatInbox,
     session: Session,
@@ -118,6 +142,7 @@ async fn run(
         ending = read(&chat, &member, frames, &control, &last_seen) => ending,
         ending = write(session.clone(), texts, controls) => ending,
         ending = heartbeat(settings.ping_interval, settings.client_timeout, &control, &last_seen) => ending,
+        ending = session_check(settings.session_check_interval, &watch) => ending,
     };
     debug!(client = %member.who(), ?ending, "chat connection ending");
     // The others hear of it at once, before the close below (which may have to wait).
@@ -196,5 +221,21 @@ async fn heartbeat(
         }
         // A full queue means the writer is stuck; the chat drops such a client on its own.
         let _ = control.try_send(Control::Ping);
+    }
+}
+
+/// Ends the connection (4401) once its session is found ended: the event that ends it closes it at
+/// once; this catches one that was lost (a broker outage). A check that cannot be made is retried
+/// at the next tick.
+async fn session_check(every: Duration, watch: &SessionWatch) -> Ending {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        match watch.auth.still_allowed(&watch.claims).await {
+            Ok(true) => {}
+            Ok(false) => return Ending::Kicked(Kick::AccessEnded),
+            Err(err) => debug!(error = %err, "chat session check failed; retrying at the next tick"),
+        }
     }
 }

@@ -8,6 +8,7 @@ use chrono::Duration;
 use hexgate_domain::{Email, Password, User, UserId};
 use secrecy::ExposeSecret;
 
+use super::access::{AccessEnded, AccessEvents, announce};
 use super::jobs::JobHandler;
 use super::mails::escape;
 use crate::{
@@ -28,6 +29,8 @@ pub struct AccountService {
     pub issuer: Arc<dyn TokenIssuer>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub clock: Arc<dyn Clock>,
+    /// Told when a reset ends every session, so open connections on them (chats) end too.
+    pub access_events: Option<Arc<AccessEvents>>,
 }
 
 impl AccountService {
@@ -50,6 +53,7 @@ impl AccountService {
         match self.tokens.reset_password(&self.issuer.hash_refresh(token), &hash, self.clock.now()).await? {
             Some(user) => {
                 tracing::info!(user_id = %user, "password reset; every session revoked");
+                announce(self.access_events.as_ref(), AccessEnded::AllSessions { user, except: None }).await;
                 Ok(())
             }
             None => Err(ServiceError::InvalidToken),

@@ -7,6 +7,7 @@ use hexgate_domain::{Password, SessionId, User};
 use secrecy::SecretString;
 use tracing::{info, warn};
 
+use super::access::{AccessEnded, AccessEvents, announce};
 use crate::{
     AccessClaims, AccountTokenRepository, Clock, PasswordHasher, RateLimiter, RefreshOutcome, Resource, RevocationList,
     ServiceError, SessionRepository, TokenIssuer, TokenPurpose, UserRepository,
@@ -61,6 +62,8 @@ pub struct AuthService {
     counters: Arc<dyn RateLimiter>,
     clock: Arc<dyn Clock>,
     policy: AuthPolicy,
+    /// Told when sessions end, so open connections on them (chats) end too.
+    access_events: Option<Arc<AccessEvents>>,
 }
 
 impl AuthService {
@@ -77,7 +80,25 @@ impl AuthService {
         clock: Arc<dyn Clock>,
         policy: AuthPolicy,
     ) -> Self {
-        Self { users, sessions, account_tokens, hasher, tokens, revocations, counters, clock, policy }
+        Self {
+            users,
+            sessions,
+            account_tokens,
+            hasher,
+            tokens,
+            revocations,
+            counters,
+            clock,
+            policy,
+            access_events: None,
+        }
+    }
+
+    /// Announces every session this service ends (logout, revocation, reuse, password change).
+    #[must_use]
+    pub fn with_access_events(mut self, events: Arc<AccessEvents>) -> Self {
+        self.access_events = Some(events);
+        self
     }
 
     /// The OAuth2 password grant. A wrong password and an unknown user get the same error after
@@ -156,6 +177,11 @@ impl AuthService {
             }
             RefreshOutcome::ReuseDetected { user_id, session_id } => {
                 warn!(%user_id, %session_id, "refresh token reuse detected; family revoked");
+                announce(
+                    self.access_events.as_ref(),
+                    AccessEnded::Sessions { user: user_id, sessions: vec![session_id] },
+                )
+                .await;
                 Err(ServiceError::Unauthenticated)
             }
             RefreshOutcome::Invalid => Err(ServiceError::Unauthenticated),
@@ -197,6 +223,17 @@ impl AuthService {
         if principal.user.is_active { Ok(principal) } else { Err(ServiceError::InactiveUser) }
     }
 
+    /// Whether what `claims` were issued for still holds: the session is live and its user
+    /// exists and is active. For long-lived connections (the chat) checking again after they
+    /// started; the token's own expiry is not checked.
+    ///
+    /// # Errors
+    /// Store errors only.
+    pub async fn still_allowed(&self, claims: &AccessClaims) -> Result<bool, ServiceError> {
+        let user = self.sessions.principal(claims.user_id, claims.session_id, self.clock.now()).await?;
+        Ok(user.is_some_and(|user| user.is_active))
+    }
+
     /// Revokes the access token used and its session; a refresh token given too has its own
     /// family revoked when it is the caller's.
     ///
@@ -204,14 +241,17 @@ impl AuthService {
     /// Store errors only.
     pub async fn logout(&self, principal: &Principal, refresh_token: Option<&str>) -> Result<(), ServiceError> {
         let now = self.clock.now();
+        let mut ended = vec![principal.claims.session_id];
         self.revocations.revoke(&principal.claims.jti, principal.claims.expires_at).await?;
         self.sessions.revoke(principal.user.id, principal.claims.session_id, now).await?;
         if let Some(token) = refresh_token {
             let hash = self.tokens.hash_refresh(token);
             if let Some(session) = self.sessions.find_by_token(principal.user.id, &hash).await? {
                 self.sessions.revoke(principal.user.id, session, now).await?;
+                ended.push(session);
             }
         }
+        announce(self.access_events.as_ref(), AccessEnded::Sessions { user: principal.user.id, sessions: ended }).await;
         Ok(())
     }
 
@@ -236,6 +276,8 @@ impl AuthService {
         self.users.update(user.id, &update, now).await?;
         let revoked = self.sessions.revoke_all(user.id, Some(principal.claims.session_id), now).await?;
         self.account_tokens.invalidate(user.id, TokenPurpose::PasswordReset, now).await?;
+        let except = Some(principal.claims.session_id);
+        announce(self.access_events.as_ref(), AccessEnded::AllSessions { user: user.id, except }).await;
         info!(user_id = %user.id, revoked, "password changed");
         Ok(())
     }
@@ -257,6 +299,8 @@ impl AuthService {
     /// `NotFound` for a session that is not the caller's (or not live).
     pub async fn revoke_session(&self, principal: &Principal, session: SessionId) -> Result<(), ServiceError> {
         if self.sessions.revoke(principal.user.id, session, self.clock.now()).await? {
+            let ended = AccessEnded::Sessions { user: principal.user.id, sessions: vec![session] };
+            announce(self.access_events.as_ref(), ended).await;
             Ok(())
         } else {
             Err(ServiceError::NotFound(Resource::Session))

@@ -6,22 +6,32 @@
 //! each client has a bounded queue, and a client whose queue is full is dropped, so one client
 //! that stops reading never slows the others. The transport (a WebSocket in `actix-http`) only
 //! runs connections: it joins, says what its client sent, writes the client's inbox and leaves.
+//!
+//! Each connection belongs to a user's session: when the session ends (an [`AccessEnded`] event,
+//! heard from any instance) the connection is kicked (`AccessEnded`). Each connection may send
+//! `messages_per_minute` messages; past that its messages are answered with
+//! [`chat::RATE_LIMITED`] and go nowhere until its window ends.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
-use hexgate_domain::chat::{self, ChatClientId};
+use hexgate_domain::chat::{self, ChatClientId, MessageWindow};
+use hexgate_domain::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 use uuid::Uuid;
 
-use crate::PubSub;
+use super::access::{ACCESS_ENDED_TOPIC, AccessEnded};
+use crate::{PortError, PubSub, Subscription};
 
 const TOPIC: &str = "chat";
+/// The messages a connection may send per minute unless told otherwise (`CHAT_MESSAGES_PER_MINUTE`).
+pub const DEFAULT_MESSAGES_PER_MINUTE: u32 = 120;
+const MESSAGE_WINDOW: Duration = Duration::from_secs(60);
 /// How long a broker that cannot be reached is left before subscribing again.
 const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
 
@@ -34,6 +44,16 @@ pub enum ChatKick {
     TooSlow,
     /// This instance is shutting down: reconnect elsewhere.
     ShuttingDown,
+    /// Its session ended (logout, revocation, password change or reset) or its user was
+    /// deactivated or deleted.
+    AccessEnded,
+}
+
+/// Whose connection it is: the user and the session its token was issued for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatOwner {
+    pub user: UserId,
+    pub session: SessionId,
 }
 
 /// The wire form of chat events between instances.
@@ -47,8 +67,11 @@ enum Event {
 
 struct Member {
     conn: Uuid,
+    owner: ChatOwner,
     queue: mpsc::Sender<String>,
     kick: Option<oneshot::Sender<ChatKick>>,
+    /// Its messages this minute (per connection, in this process).
+    window: MessageWindow,
 }
 
 impl Member {
@@ -87,50 +110,82 @@ pub struct ChatService {
     pubsub: Arc<dyn PubSub>,
     members: Mutex<HashMap<ChatClientId, Member>>,
     send_queue: usize,
+    messages_per_minute: u32,
 }
 
 impl ChatService {
     /// `send_queue`: the texts that may wait for one client; past this the client is dropped.
     #[must_use]
     pub fn new(pubsub: Arc<dyn PubSub>, send_queue: usize) -> Self {
-        Self { pubsub, members: Mutex::default(), send_queue: send_queue.max(1) }
+        Self {
+            pubsub,
+            members: Mutex::default(),
+            send_queue: send_queue.max(1),
+            messages_per_minute: DEFAULT_MESSAGES_PER_MINUTE,
+        }
     }
 
-    /// Subscribes to the chat topic now, and returns the relay that hands its events to this
-    /// instance's clients, for the caller to spawn on its runtime. A broker that cannot be reached
-    /// is retried every second (`sleep` is the runtime's timer); start-up does not wait for it.
-    /// The relay ends once the service is dropped.
+    /// How many messages one connection may send per minute (default 120).
+    #[must_use]
+    pub fn with_message_limit(mut self, messages_per_minute: u32) -> Self {
+        self.messages_per_minute = messages_per_minute;
+        self
+    }
+
+    /// Subscribes to the chat topic and to the access-ended topic now, and returns the relay that
+    /// hands their events to this instance's clients, for the caller to spawn on its runtime. A
+    /// broker that cannot be reached is retried every second (`sleep` is the runtime's timer);
+    /// start-up does not wait for it. The relay ends once the service is dropped.
     pub async fn relay<S, F>(self: &Arc<Self>, sleep: S) -> impl Future<Output = ()> + Send + 'static
     where
-        S: Fn(Duration) -> F + Send + 'static,
+        S: Fn(Duration) -> F + Send + Sync + 'static,
         F: Future<Output = ()> + Send,
     {
-        let first = self.pubsub.subscribe(TOPIC).await;
+        let chat = self.pubsub.subscribe(TOPIC).await;
+        let access = self.pubsub.subscribe(ACCESS_ENDED_TOPIC).await;
         let weak: Weak<Self> = Arc::downgrade(self);
         async move {
-            let mut next = Some(first);
-            loop {
-                let attempt = match next.take() {
-                    Some(attempt) => attempt,
-                    None => {
-                        sleep(RESUBSCRIBE_AFTER).await;
+            futures_util::future::join(
+                Self::follow(weak.clone(), TOPIC, chat, &sleep, Self::dispatch),
+                Self::follow(weak, ACCESS_ENDED_TOPIC, access, &sleep, Self::dispatch_access_ended),
+            )
+            .await;
+        }
+    }
+
+    /// Hands each message of `topic` to `handle`, subscribing again when the subscription fails.
+    async fn follow<S, F>(
+        weak: Weak<Self>,
+        topic: &'static str,
+        first: Result<Subscription, PortError>,
+        sleep: &S,
+        handle: fn(&Self, &[u8]),
+    ) where
+        S: Fn(Duration) -> F + Send + Sync + 'static,
+        F: Future<Output = ()> + Send,
+    {
+        let mut next = Some(first);
+        loop {
+            let attempt = match next.take() {
+                Some(attempt) => attempt,
+                None => {
+                    sleep(RESUBSCRIBE_AFTER).await;
+                    let Some(chat) = weak.upgrade() else { return };
+                    chat.pubsub.subscribe(topic).await
+                }
+            };
+            match attempt {
+                Ok(mut events) => {
+                    while let Some(payload) = events.next().await {
                         let Some(chat) = weak.upgrade() else { return };
-                        chat.pubsub.subscribe(TOPIC).await
+                        handle(&chat, &payload);
                     }
-                };
-                match attempt {
-                    Ok(mut events) => {
-                        while let Some(payload) = events.next().await {
-                            let Some(chat) = weak.upgrade() else { return };
-                            chat.dispatch(&payload);
-                        }
-                        warn!("chat subscription ended; resubscribing");
-                    }
-                    Err(err) => warn!(error = %err, "chat subscription unavailable; retrying"),
+                    warn!(topic, "chat subscription ended; resubscribing");
                 }
-                if weak.strong_count() == 0 {
-                    return;
-                }
+                Err(err) => warn!(topic, error = %err, "chat subscription unavailable; retrying"),
+            }
+            if weak.strong_count() == 0 {
+                return;
             }
         }
     }
@@ -139,14 +194,19 @@ impl ChatService {
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection as `who`, replacing (and kicking) any other connection with that id
-    /// here, and on every other instance once they hear of it.
-    pub async fn join(&self, who: &ChatClientId) -> (ChatMember, ChatInbox) {
+    /// Registers a connection as `who`, owned by `owner`'s session, replacing (and kicking) any
+    /// other connection with that id here, and on every other instance once they hear of it.
+    ///
+    /// A session may end between the caller's check of it and this join, its event finding no
+    /// connection to end: check the session again after joining (`AuthService::still_allowed`).
+    pub async fn join(&self, who: &ChatClientId, owner: ChatOwner) -> (ChatMember, ChatInbox) {
         let conn = Uuid::now_v7();
         // futures' channel holds its buffer plus one message per sender; the hub is the one sender.
         let (queue, texts) = mpsc::channel(self.send_queue - 1);
         let (kick, kicked) = oneshot::channel();
-        let previous = self.members().insert(who.clone(), Member { conn, queue, kick: Some(kick) });
+        let window = MessageWindow::new(self.messages_per_minute, MESSAGE_WINDOW);
+        let member = Member { conn, owner, queue, kick: Some(kick), window };
+        let previous = self.members().insert(who.clone(), member);
         if let Some(mut previous) = previous {
             previous.kick(ChatKick::Replaced);
         }
@@ -156,17 +216,27 @@ impl ChatService {
     }
 
     /// `text` from `member`: echoed to the sender alone, then sent to everyone (the sender too).
+    /// Past the connection's messages per minute, the sender alone gets [`chat::RATE_LIMITED`]
+    /// instead and the text goes nowhere.
     ///
     /// # Errors
     /// `TooSlow` when the sender's own queue is full: it is not reading, and its connection ends.
     pub async fn say(&self, member: &ChatMember, text: &str) -> Result<(), ChatKick> {
-        let echoed = match self.members().get_mut(&member.who) {
-            Some(own) if own.conn == member.conn => own.queue.try_send(chat::echo(text)).is_ok(),
+        let (answered, admitted) = match self.members().get_mut(&member.who) {
+            Some(own) if own.conn == member.conn => {
+                let admitted = own.window.admit(Instant::now());
+                let answer = if admitted { chat::echo(text) } else { chat::RATE_LIMITED.to_owned() };
+                (own.queue.try_send(answer).is_ok(), admitted)
+            }
             // Replaced or dropped meanwhile: its kick is on its way.
-            _ => true,
+            _ => (true, true),
         };
-        if !echoed {
+        if !answered {
             return Err(ChatKick::TooSlow);
+        }
+        if !admitted {
+            debug!(client = %member.who, "chat message over the per-minute limit; dropped");
+            return Ok(());
         }
         self.publish(&Event::Said { from: member.who.to_string(), text: text.to_owned() }).await;
         Ok(())
@@ -232,6 +302,18 @@ impl ChatService {
                     member.kick(ChatKick::Replaced);
                     members.remove(&who);
                 }
+            }
+        }
+    }
+
+    /// Kicks every local connection whose session the event ends.
+    fn dispatch_access_ended(&self, payload: &[u8]) {
+        let Some(ended) = AccessEnded::decode(payload) else { return };
+        let mut members = self.members();
+        for (id, member) in members.iter_mut() {
+            if ended.ends(member.owner.user, member.owner.session) && member.kick.is_some() {
+                info!(client = %id, user = %member.owner.user, "chat connection's access ended; closing it");
+                member.kick(ChatKick::AccessEnded);
             }
         }
     }

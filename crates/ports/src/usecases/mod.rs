@@ -3,6 +3,7 @@
 //! request implies (revoking sessions, killing reset links, counting upload bytes, fanning a chat
 //! message out) happens inside that method.
 
+mod access;
 mod account;
 mod auth;
 mod catalog;
@@ -14,12 +15,14 @@ mod orders;
 mod profile;
 mod users;
 
+pub use access::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents};
 pub use account::{
     AccountService, LinkMailer, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob,
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
 pub use chat::{ChatInbox, ChatKick, ChatMember, ChatService};
+pub use chat::{ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};
 pub use files::{
     FileService, PROCESS_FILE, ProcessFileJob, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, process_file_job,
 };

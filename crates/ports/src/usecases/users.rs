@@ -9,6 +9,7 @@ use hexgate_domain::{
 };
 use tracing::{info, warn};
 
+use super::access::{AccessEnded, AccessEvents, announce};
 use crate::{BatchField, Clock, FileStore, PasswordHasher, PortError, Resource, ServiceError, UserRepository};
 
 /// A sign-up or an admin-made account, from parts that are already valid.
@@ -46,6 +47,8 @@ pub struct UserService {
     open_registration: bool,
     /// Where users' uploads live, so deleting a user removes their bytes too.
     files: Option<Arc<dyn FileStore>>,
+    /// Told when a user's access ends (deactivated, deleted), so their open connections end too.
+    access_events: Option<Arc<AccessEvents>>,
 }
 
 fn require(actor: &User, action: UserAction, target: Option<UserId>) -> Result<(), ServiceError> {
@@ -70,7 +73,14 @@ impl UserService {
         clock: Arc<dyn Clock>,
         open_registration: bool,
     ) -> Self {
-        Self { users, hasher, clock, open_registration, files: None }
+        Self { users, hasher, clock, open_registration, files: None, access_events: None }
+    }
+
+    /// Announces the end of a user's access when they are deactivated or deleted.
+    #[must_use]
+    pub fn with_access_events(mut self, events: Arc<AccessEvents>) -> Self {
+        self.access_events = Some(events);
+        self
     }
 
     /// Deleting a user also removes their uploads' bytes from `files` (the rows go by cascade).
@@ -175,7 +185,11 @@ impl UserService {
             is_active: changes.is_active,
             ..UserUpdate::default()
         };
-        self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)
+        let user = self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)?;
+        if changes.is_active == Some(false) {
+            announce(self.access_events.as_ref(), AccessEnded::AllSessions { user: id, except: None }).await;
+        }
+        Ok(user)
     }
 
     /// # Errors
@@ -201,6 +215,7 @@ impl UserService {
         require(actor, UserAction::Delete, Some(id))?;
         self.users.delete(id).await.map_err(user_not_found)?;
         info!(actor = %actor.id, "user deleted");
+        announce(self.access_events.as_ref(), AccessEnded::AllSessions { user: id, except: None }).await;
         // After the rows: an upload racing this delete fails on the missing owner and removes
         // its own bytes, so nothing of the user's is left either way.
         if let Some(files) = &self.files

@@ -168,7 +168,8 @@ async fn silent_client(app: &TestApp, id: &str, token: &str) -> TcpStream {
 
 #[actix_web::test]
 async fn a_client_that_never_reads_is_dropped_while_the_others_keep_chatting() {
-    let app = TestApp::spawn_with(&[("CHAT_SEND_QUEUE", "64")]).await;
+    // Thousands of messages from one connection: well past the default per-minute limit.
+    let app = TestApp::spawn_with(&[("CHAT_SEND_QUEUE", "64"), ("CHAT_MESSAGES_PER_MINUTE", "1000000")]).await;
     let (_, alice) = app.user("alice").await;
     let (_, bob) = app.user("bob").await;
     let (_, carol) = app.user("carol").await;

@@ -7,6 +7,7 @@ mod account;
 mod auth;
 mod browser;
 mod chat;
+mod chat_session;
 mod cli;
 mod codes;
 mod commerce;
