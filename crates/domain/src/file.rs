@@ -48,7 +48,8 @@ impl OriginalFilename {
         let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
         let cleaned: String =
             last.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':')).collect();
-        let trimmed = cleaned.trim().trim_start_matches('.').trim();
+        // Dots and spaces interleave (` . .x`): strip them together, or a leading dot survives.
+        let trimmed = cleaned.trim_start_matches(|c: char| c == '.' || c.is_whitespace()).trim_end();
         let mut name = String::new();
         for c in trimmed.chars() {
             if name.len() + c.len_utf8() > Self::MAX_BYTES {
@@ -56,6 +57,8 @@ impl OriginalFilename {
             }
             name.push(c);
         }
+        // A cut can end on a space; a stored name sanitises to itself.
+        name.truncate(name.trim_end().len());
         if name.is_empty() { Self(Self::FALLBACK.to_owned()) } else { Self(name) }
     }
 
@@ -209,6 +212,18 @@ mod tests {
         assert_eq!(OriginalFilename::sanitize("a\"b\r\n.txt").as_str(), "ab.txt");
         assert_eq!(OriginalFilename::sanitize("..").as_str(), OriginalFilename::FALLBACK);
         assert_eq!(OriginalFilename::sanitize("").as_str(), OriginalFilename::FALLBACK);
+        // Found by `cargo fuzz` (upload_filename): dots and spaces interleaved left a leading dot.
+        assert_eq!(OriginalFilename::sanitize(" ...\0 . \u{4}").as_str(), OriginalFilename::FALLBACK);
+        assert_eq!(OriginalFilename::sanitize(". .. .x").as_str(), "x");
+    }
+
+    #[test]
+    fn a_sanitised_name_sanitises_to_itself() {
+        let long = format!("{}  tail", "a".repeat(OriginalFilename::MAX_BYTES - 1));
+        for raw in ["report.pdf", " . .x", &long, "a\u{7f}b"] {
+            let once = OriginalFilename::sanitize(raw);
+            assert_eq!(OriginalFilename::sanitize(once.as_str()), once, "{raw:?}");
+        }
     }
 
     #[test]
