@@ -39,3 +39,7 @@ bench-files-chat:
 # Memory soak on a release build, SQLite and PostgreSQL (see bench/memory_soak.sh; SCALE=0.05 for a quick run).
 bench-memory:
     bash bench/memory_soak.sh
+
+# What metrics and trace export cost on /users/me, release build (see docs/benchmarks.md).
+bench-observability:
+    bash bench/observability.sh

@@ -21,5 +21,5 @@ pub use usecases::{
     JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
     PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
     UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
-    WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
+    TraceLink, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };

@@ -14,6 +14,7 @@ mod conventions;
 mod files;
 mod helpers;
 mod mail;
+mod observability;
 mod scale;
 mod system;
 mod tokens;
