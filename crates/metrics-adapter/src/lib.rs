@@ -57,7 +57,11 @@ impl PrometheusMetrics {
     fn describe(&self) {
         let r = &self.recorder;
         let text = |s: &'static str| SharedString::from(s);
-        r.describe_counter(KeyName::from("http_requests_total"), None, text("HTTP requests answered, by route pattern"));
+        r.describe_counter(
+            KeyName::from("http_requests_total"),
+            None,
+            text("HTTP requests answered, by route pattern"),
+        );
         r.describe_histogram(
             KeyName::from("http_request_duration_seconds"),
             Some(Unit::Seconds),
@@ -103,7 +107,10 @@ impl Metrics for PrometheusMetrics {
         let status = status.to_string();
         self.counter("http_requests_total", &[("method", method), ("route", route), ("status", &status)]).increment(1);
         self.recorder
-            .register_histogram(&key("http_request_duration_seconds", &[("method", method), ("route", route)]), &METADATA)
+            .register_histogram(
+                &key("http_request_duration_seconds", &[("method", method), ("route", route)]),
+                &METADATA,
+            )
             .record(elapsed.as_secs_f64());
     }
 

@@ -20,6 +20,6 @@ pub use usecases::{
     AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
     JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
     PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
-    UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
-    TraceLink, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
+    TraceLink, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL,
+    VerificationMailJob, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };

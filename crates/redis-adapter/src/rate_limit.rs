@@ -62,6 +62,9 @@ impl RateLimiter for RedisRateLimiter {
 
     async fn clear(&self, key: &str) -> Result<(), PortError> {
         let key = self.store.key(&[key]);
-        self.store.run_op("DEL", async |conn| redis::cmd("DEL").arg(&key).query_async::<i64>(conn).await).await.map(|_| ())
+        self.store
+            .run_op("DEL", async |conn| redis::cmd("DEL").arg(&key).query_async::<i64>(conn).await)
+            .await
+            .map(|_| ())
     }
 }

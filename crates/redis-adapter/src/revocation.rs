@@ -26,7 +26,9 @@ impl RevocationList for RedisRevocationList {
         }
         let key = self.store.key(&["revoked", jti]);
         self.store
-            .run_op("SET", async |conn| redis::cmd("SET").arg(&key).arg(1).arg("PX").arg(ms).query_async::<()>(conn).await)
+            .run_op("SET", async |conn| {
+                redis::cmd("SET").arg(&key).arg(1).arg("PX").arg(ms).query_async::<()>(conn).await
+            })
             .await
     }
 

@@ -61,9 +61,11 @@ pub fn init(format: LogFormat) {
 /// subscriber.
 pub fn init_with(format: LogFormat, settings: &ObservabilitySettings) -> Telemetry {
     let logs: Box<dyn Layer<Registry> + Send + Sync> = match format {
-        LogFormat::Json => {
-            tracing_subscriber::fmt::layer().fmt_fields(JsonFields::new()).event_format(JsonLines).with_filter(log_filter()).boxed()
-        }
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines)
+            .with_filter(log_filter())
+            .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().with_target(true).with_filter(log_filter()).boxed(),
     };
     let mut layers = vec![logs];
@@ -74,9 +76,7 @@ pub fn init_with(format: LogFormat, settings: &ObservabilitySettings) -> Telemet
                 let tracer = built.tracer("hexgate");
                 // Our own spans (requests, jobs, Redis) and sea-orm's statement spans; never the
                 // exporter's own HTTP client, which would trace its own exports.
-                let targets = Targets::new()
-                    .with_target("hexgate", Level::INFO)
-                    .with_target("sea_orm", Level::INFO);
+                let targets = Targets::new().with_target("hexgate", Level::INFO).with_target("sea_orm", Level::INFO);
                 layers.push(tracing_opentelemetry::layer().with_tracer(tracer).with_filter(targets).boxed());
                 provider = Some(built);
             }
@@ -208,10 +208,7 @@ where
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
         let meta = event.metadata();
         let mut line = Map::new();
-        line.insert(
-            "timestamp".into(),
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).into(),
-        );
+        line.insert("timestamp".into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).into());
         line.insert("level".into(), meta.level().as_str().into());
         event.record(&mut JsonVisitor(&mut line));
         line.insert("target".into(), meta.target().into());

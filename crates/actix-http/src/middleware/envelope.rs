@@ -42,10 +42,8 @@ pub(crate) async fn envelope(
         }
     };
 
-    let outcome = AssertUnwindSafe(request_id::scope(id.clone(), next.call(req)))
-        .catch_unwind()
-        .instrument(span.clone())
-        .await;
+    let outcome =
+        AssertUnwindSafe(request_id::scope(id.clone(), next.call(req))).catch_unwind().instrument(span.clone()).await;
     // The request cannot be cloned before routing (actix needs it unshared), so the rare paths
     // without a response (an inner Err, a panic) answer through an error rendered here, in scope.
     let mut response = match outcome {

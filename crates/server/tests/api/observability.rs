@@ -116,7 +116,7 @@ async fn scrape_until(app: &TestApp, what: &str, check: impl Fn(&Exposition) -> 
 const REQUESTS: &str = "http_requests_total";
 const USER_BY_ID: &str = "/api/v1/users/{id}";
 
-#[tokio::test]
+#[actix_web::test]
 async fn requests_are_counted_by_route_pattern_and_status_with_latency_histograms() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
@@ -154,7 +154,10 @@ async fn requests_are_counted_by_route_pattern_and_status_with_latency_histogram
     buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
     assert!(buckets.len() > 5, "{buckets:?}");
     assert!(buckets.windows(2).all(|w| w[0].1 <= w[1].1), "cumulative buckets: {buckets:?}");
-    assert_eq!(buckets.last().expect("+Inf"), &(f64::INFINITY, after.value("http_request_duration_seconds_count", &route)));
+    assert_eq!(
+        buckets.last().expect("+Inf"),
+        &(f64::INFINITY, after.value("http_request_duration_seconds_count", &route))
+    );
 
     // Never a literal id in a label.
     for id in ids.iter().chain([&stray]) {
@@ -172,7 +175,7 @@ async fn requests_are_counted_by_route_pattern_and_status_with_latency_histogram
     assert_eq!(after.value("chat_connections", &[]), 0.0);
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn logins_are_counted_by_outcome() {
     let app = TestApp::spawn_with(&[("LOGIN_MAX_FAILURES", "2")]).await;
     app.register("counted", "Password123").await;
@@ -187,13 +190,14 @@ async fn logins_are_counted_by_outcome() {
     let after = scrape(&app).await;
 
     let delta = |outcome: &str| {
-        after.value("auth_logins_total", &[("outcome", outcome)]) - before.value("auth_logins_total", &[("outcome", outcome)])
+        after.value("auth_logins_total", &[("outcome", outcome)])
+            - before.value("auth_logins_total", &[("outcome", outcome)])
     };
     assert_eq!((delta("success"), delta("failure"), delta("locked")), (1.0, 3.0, 1.0), "{}", after.text);
     assert_eq!(delta("mfa_required"), 0.0);
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn a_job_run_is_counted_by_kind_and_leaves_the_backlog() {
     let app = TestApp::spawn().await;
     app.register("jobbed", "Password123").await;
@@ -206,9 +210,8 @@ async fn a_job_run_is_counted_by_kind_and_leaves_the_backlog() {
     scrape_until(&app, "an empty backlog", |m| m.value("jobs_pending", &[]) == 0.0).await;
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn chat_connections_go_up_and_down() {
-    use futures_util::SinkExt;
     let app = TestApp::spawn().await;
     let (_, tokens) = app.user("chatty").await;
     let mut first = crate::chat::connect_url(&app.ws_url(&format!("/ws/one?token={}", tokens.access))).await;
@@ -223,7 +226,7 @@ async fn chat_connections_go_up_and_down() {
     assert_eq!(metrics.value(REQUESTS, &[("method", "GET"), ("route", "/ws/{client_id}"), ("status", "101")]), 2.0);
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn rate_limited_requests_are_counted_by_route_and_metrics_are_never_limited() {
     let app = TestApp::spawn_with(&[("RATE_LIMIT_PER_MINUTE", "2")]).await;
     let (_, tokens) = app.user("limited").await;
@@ -238,7 +241,7 @@ async fn rate_limited_requests_are_counted_by_route_and_metrics_are_never_limite
     assert_eq!(metrics.value(REQUESTS, &[("method", "GET"), ("route", "/api/v1/users/me"), ("status", "429")]), 1.0);
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn production_hides_metrics_without_a_token_and_asks_for_it_when_set() {
     let hidden = TestApp::spawn_with(&[("ENVIRONMENT", "production")]).await;
     error_code(hidden.get("/metrics", None).await, 404, "not_found").await;
@@ -253,7 +256,7 @@ async fn production_hides_metrics_without_a_token_and_asks_for_it_when_set() {
     assert!(res.text().await.expect("text").contains("process_resident_memory_bytes"));
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn metrics_can_be_served_on_their_own_port_or_turned_off() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let addr = format!("127.0.0.1:{port}");
@@ -387,7 +390,7 @@ fn stop(mut child: std::process::Child) {
     let _ = child.wait();
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn requests_db_calls_and_jobs_are_traced_over_otlp_and_logs_carry_the_trace() {
     let receiver = Receiver::start();
     let (_db, url) = TestDb::create().await;
@@ -428,9 +431,8 @@ async fn requests_db_calls_and_jobs_are_traced_over_otlp_and_logs_carry_the_trac
     let res = client.get(format!("{base}/api/v1/users/{}", uuid::Uuid::new_v4())).send().await.expect("get");
     assert_eq!(res.status(), 401);
 
-    let health = receiver
-        .wait_for("server span of GET /health", |s| hex(&s.trace_id) == trace_id && s.kind == SERVER)
-        .await;
+    let health =
+        receiver.wait_for("server span of GET /health", |s| hex(&s.trace_id) == trace_id && s.kind == SERVER).await;
     assert_eq!(health.name, "GET /health");
     assert_eq!(hex(&health.parent_span_id), parent_id, "the caller's span is the parent");
     assert_eq!(text_attribute(&health, "http.request.method").as_deref(), Some("GET"));
@@ -439,9 +441,8 @@ async fn requests_db_calls_and_jobs_are_traced_over_otlp_and_logs_carry_the_trac
     assert_eq!(int_attribute(&health, "http.response.status_code"), Some(200));
     assert_eq!(text_attribute(&health, "request_id").as_deref(), Some("traced-health-1"));
 
-    let signup = receiver
-        .wait_for("server span of the sign-up", |s| hex(&s.trace_id) == signup_trace && s.kind == SERVER)
-        .await;
+    let signup =
+        receiver.wait_for("server span of the sign-up", |s| hex(&s.trace_id) == signup_trace && s.kind == SERVER).await;
     assert_eq!(signup.name, "POST /api/v1/users");
     assert_eq!(int_attribute(&signup, "http.response.status_code"), Some(201));
     let statement = receiver
@@ -503,7 +504,7 @@ async fn time_requests(base: &str, n: usize) -> Duration {
     started.elapsed()
 }
 
-#[tokio::test]
+#[actix_web::test]
 async fn a_dead_collector_costs_spans_and_one_warning_not_latency() {
     let (_db, url) = TestDb::create().await;
     // A port nobody listens on, and a collector that accepts connections and never answers.
@@ -515,7 +516,11 @@ async fn a_dead_collector_costs_spans_and_one_warning_not_latency() {
     let silent_url = format!("http://{}", silent.local_addr().expect("addr"));
     let mut results = Vec::new();
     for endpoint in [None, Some(refused.as_str()), Some(silent_url.as_str())] {
-        let mut extra = vec![("OTEL_BSP_SCHEDULE_DELAY", "50"), ("RUST_LOG", "warn")];
+        let mut extra = vec![
+            ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+            ("RUST_LOG", "warn,hexgate_server=info"),
+            ("RATE_LIMIT_PER_MINUTE", "1000000"),
+        ];
         if let Some(endpoint) = endpoint {
             extra.push(("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint));
         }
@@ -544,7 +549,7 @@ async fn a_dead_collector_costs_spans_and_one_warning_not_latency() {
 
 /// `traceparent` on a request to the in-process app: the access log is checked by the binary test
 /// above; here the server answers as usual whatever the header holds.
-#[tokio::test]
+#[actix_web::test]
 async fn a_malformed_traceparent_is_ignored() {
     let app = TestApp::spawn().await;
     for header in ["garbage", "00-00000000000000000000000000000000-0000000000000000-01", "ff-xyz"] {
