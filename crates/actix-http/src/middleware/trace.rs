@@ -6,7 +6,7 @@
 use actix_web::dev::ServiceRequest;
 use actix_web::http::header::HeaderMap;
 use opentelemetry::propagation::{Extractor, TextMapPropagator};
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{TraceContextExt, TraceId};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -24,6 +24,10 @@ impl Extractor for Headers<'_> {
 }
 
 /// The span for `req`, already joined to the incoming trace, with its `trace_id` recorded.
+///
+/// Its only `tracing` fields are the span's name and kind and the two ids the logs need; the
+/// semantic-convention attributes are OpenTelemetry attributes, set only when spans are exported
+/// (so they cost nothing otherwise and do not crowd every log line).
 pub(crate) fn server_span(req: &ServiceRequest, request_id: &str, route: Option<&str>, client: &str) -> tracing::Span {
     let method = req.method().as_str();
     // Without a route (an unknown path) the name is the method alone: a path would make every
@@ -34,29 +38,34 @@ pub(crate) fn server_span(req: &ServiceRequest, request_id: &str, route: Option<
         "request",
         otel.name = %name,
         otel.kind = "server",
-        otel.status_code = Empty,
-        http.request.method = method,
-        http.route = route,
-        http.response.status_code = Empty,
-        url.path = req.path(),
-        url.scheme = req.connection_info().scheme(),
-        // No url.query: the chat's token travels in it.
-        server.address = req.connection_info().host(),
-        client.address = client,
-        network.protocol.version = ?req.version(),
-        user_agent.original = req.headers().get("user-agent").and_then(|v| v.to_str().ok()),
         request_id = request_id,
         trace_id = Empty,
     );
     let parent = TraceContextPropagator::new().extract(&Headers(req.headers()));
-    // Fails only when no OpenTelemetry layer is installed: then the ids below come from the
-    // incoming header or are made up, for the logs.
-    let _ = span.set_parent(parent.clone());
+    // Fails when no OpenTelemetry layer is installed (no exporter): then the trace id below comes
+    // from the incoming header or is made up, for the logs alone.
+    let exported = span.set_parent(parent.clone()).is_ok();
+    if exported {
+        let info = req.connection_info();
+        span.set_attribute("http.request.method", method.to_owned());
+        if let Some(route) = route {
+            span.set_attribute("http.route", route.to_owned());
+        }
+        span.set_attribute("url.path", req.path().to_owned());
+        span.set_attribute("url.scheme", info.scheme().to_owned());
+        span.set_attribute("server.address", info.host().to_owned());
+        span.set_attribute("client.address", client.to_owned());
+        span.set_attribute("network.protocol.version", protocol_version(req.version()));
+        if let Some(agent) = req.headers().get("user-agent").and_then(|v| v.to_str().ok()) {
+            span.set_attribute("user_agent.original", agent.to_owned());
+        }
+        // No url.query: the chat's token travels in it.
+    }
     let own = span.context().span().span_context().trace_id();
     let incoming = parent.span().span_context().trace_id();
-    let trace_id = if own != opentelemetry::trace::TraceId::INVALID {
+    let trace_id = if own != TraceId::INVALID {
         own.to_string()
-    } else if incoming != opentelemetry::trace::TraceId::INVALID {
+    } else if incoming != TraceId::INVALID {
         incoming.to_string()
     } else {
         uuid::Uuid::new_v4().simple().to_string()
@@ -65,10 +74,21 @@ pub(crate) fn server_span(req: &ServiceRequest, request_id: &str, route: Option<
     span
 }
 
+fn protocol_version(version: actix_web::http::Version) -> &'static str {
+    use actix_web::http::Version;
+    match version {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
 /// Records the answer's status on the span; a 5xx marks it failed (a 4xx is the client's).
 pub(crate) fn finish(span: &tracing::Span, status: u16) {
-    span.record("http.response.status_code", status);
+    span.set_attribute("http.response.status_code", i64::from(status));
     if status >= 500 {
-        span.record("otel.status_code", "ERROR");
+        span.set_status(opentelemetry::trace::Status::error(""));
     }
 }
