@@ -47,3 +47,7 @@ fuzz-api:
 # cargo fuzz on the parsers (FUZZ_SECONDS=3600 for longer; see docs/fuzzing.md).
 fuzz-parsers *targets:
     scripts/fuzz-parsers {{targets}}
+
+# What metrics and trace export cost on /users/me, release build (see docs/benchmarks.md).
+bench-observability:
+    bash bench/observability.sh

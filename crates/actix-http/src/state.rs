@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hexgate_ports::{
-    AccountService, AuthService, CatalogService, ChatService, FileService, OrderService, ProfileService, RateLimiter,
-    UserService,
+    AccountService, AuthService, CatalogService, ChatService, FileService, Metrics, OrderService, ProfileService,
+    RateLimiter, UserService,
 };
 use ipnet::IpNet;
 
@@ -32,6 +32,9 @@ pub struct HttpState {
     pub chat_settings: crate::ChatSettings,
     pub limiter: Arc<dyn RateLimiter>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
+    /// Requests, logins, rate-limit refusals and chat connections are counted here; `/metrics`
+    /// renders it.
+    pub metrics: Arc<dyn Metrics>,
 }
 
 /// HTTP-only configuration.
@@ -47,6 +50,8 @@ pub struct HttpSettings {
     pub workers: usize,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// Who may read `/metrics` on this listener.
+    pub metrics: crate::MetricsAccess,
 }
 
 impl Default for HttpSettings {
@@ -60,6 +65,7 @@ impl Default for HttpSettings {
             docs_enabled: true,
             workers: 2,
             shutdown_timeout_secs: 30,
+            metrics: crate::MetricsAccess::Open,
         }
     }
 }

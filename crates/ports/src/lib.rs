@@ -20,8 +20,8 @@ pub use usecases::{
     AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
     JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
     PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
-    UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
-    WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
+    TraceLink, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL,
+    VerificationMailJob, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };
 // Chats that end with their session (issue 14).
 pub use usecases::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents, ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};

@@ -48,6 +48,7 @@ pub async fn enqueue_in(conn: &impl ConnectionTrait, job: &NewJob, now: DateTime
         last_error: Set(None),
         created_at: Set(now),
         finished_at: Set(None),
+        traceparent: Set(crate::trace::current_traceparent()),
     })
     .exec_without_returning(conn)
     .await
@@ -111,6 +112,7 @@ impl JobQueue for SqlJobQueue {
             attempt: u32::try_from(attempt).unwrap_or(u32::MAX),
             max_attempts: u32::try_from(job.max_attempts).unwrap_or(1),
             lease_until,
+            traceparent: job.traceparent,
         }))
     }
 

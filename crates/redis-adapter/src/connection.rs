@@ -52,15 +52,42 @@ impl RedisStore {
     }
 
     /// Runs one command (or script) with a connection from the pool, within the timeout.
+    #[allow(dead_code)] // every caller names its command now (run_op); kept for new ones
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, PortError>
     where
         F: AsyncFnOnce(&mut deadpool_redis::Connection) -> Result<T, RedisError>,
     {
+        self.run_op("COMMAND", f).await
+    }
+
+    /// [`Self::run`] in a client span named after the command (`redis EVALSHA`), a child of the
+    /// request's span when traces are exported.
+    pub(crate) async fn run_op<T, F>(&self, operation: &'static str, f: F) -> Result<T, PortError>
+    where
+        F: AsyncFnOnce(&mut deadpool_redis::Connection) -> Result<T, RedisError>,
+    {
+        use tracing::Instrument;
+        let span = tracing::info_span!(
+            "redis",
+            otel.name = %format_args!("redis {operation}"),
+            otel.kind = "client",
+            otel.status_code = tracing::field::Empty,
+            db.system.name = "redis",
+            db.operation.name = operation,
+        );
         let work = async {
             let mut conn = self.pool.get().await.map_err(unavailable)?;
             f(&mut conn).await.map_err(unavailable)
         };
-        tokio::time::timeout(self.timeout, work).await.map_err(|_| unavailable("timed out"))?
+        let result = tokio::time::timeout(self.timeout, work)
+            .instrument(span.clone())
+            .await
+            .map_err(|_| unavailable("timed out"))
+            .and_then(|r| r);
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
+        result
     }
 
     /// A round trip, for readiness checks.
@@ -68,6 +95,6 @@ impl RedisStore {
     /// # Errors
     /// [`PortError::Unavailable`] when Redis does not answer.
     pub async fn ping(&self) -> Result<(), PortError> {
-        self.run(async |conn| redis::cmd("PING").query_async::<String>(conn).await).await.map(|_| ())
+        self.run_op("PING", async |conn| redis::cmd("PING").query_async::<String>(conn).await).await.map(|_| ())
     }
 }

@@ -23,7 +23,9 @@ impl PubSub for RedisPubSub {
     async fn publish(&self, topic: &str, payload: &[u8]) -> Result<(), PortError> {
         let channel = self.store.key(&["topic", topic]);
         self.store
-            .run(async |conn| redis::cmd("PUBLISH").arg(&channel).arg(payload).query_async::<i64>(conn).await)
+            .run_op("PUBLISH", async |conn| {
+                redis::cmd("PUBLISH").arg(&channel).arg(payload).query_async::<i64>(conn).await
+            })
             .await
             .map(|_| ())
     }

@@ -46,14 +46,14 @@ impl RateLimiter for RedisRateLimiter {
         let ms = u64::try_from(window_len.as_millis()).unwrap_or(u64::MAX).max(1);
         let script = &self.script;
         let (count, ttl): (i64, i64) =
-            self.store.run(async |conn| script.key(&key).arg(ms).invoke_async(conn).await).await?;
+            self.store.run_op("EVALSHA", async |conn| script.key(&key).arg(ms).invoke_async(conn).await).await?;
         Ok(window(count, ttl))
     }
 
     async fn peek(&self, key: &str) -> Result<WindowCount, PortError> {
         let key = self.store.key(&[key]);
         let (count, ttl): (Option<i64>, i64) =
-            self.store.run(async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
+            self.store.run_op("GET", async |conn| redis::pipe().get(&key).pttl(&key).query_async(conn).await).await?;
         Ok(match count {
             Some(count) if ttl > 0 => window(count, ttl),
             _ => window(0, 0),
@@ -62,6 +62,9 @@ impl RateLimiter for RedisRateLimiter {
 
     async fn clear(&self, key: &str) -> Result<(), PortError> {
         let key = self.store.key(&[key]);
-        self.store.run(async |conn| redis::cmd("DEL").arg(&key).query_async::<i64>(conn).await).await.map(|_| ())
+        self.store
+            .run_op("DEL", async |conn| redis::cmd("DEL").arg(&key).query_async::<i64>(conn).await)
+            .await
+            .map(|_| ())
     }
 }

@@ -26,12 +26,14 @@ impl RevocationList for RedisRevocationList {
         }
         let key = self.store.key(&["revoked", jti]);
         self.store
-            .run(async |conn| redis::cmd("SET").arg(&key).arg(1).arg("PX").arg(ms).query_async::<()>(conn).await)
+            .run_op("SET", async |conn| {
+                redis::cmd("SET").arg(&key).arg(1).arg("PX").arg(ms).query_async::<()>(conn).await
+            })
             .await
     }
 
     async fn is_revoked(&self, jti: &str) -> Result<bool, PortError> {
         let key = self.store.key(&["revoked", jti]);
-        self.store.run(async |conn| redis::cmd("EXISTS").arg(&key).query_async::<bool>(conn).await).await
+        self.store.run_op("EXISTS", async |conn| redis::cmd("EXISTS").arg(&key).query_async::<bool>(conn).await).await
     }
 }

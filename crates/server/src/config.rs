@@ -57,6 +57,22 @@ pub struct Config {
     pub mail: MailSettings,
     pub uploads: UploadSettings,
     pub jobs: JobSettings,
+    pub observability: ObservabilitySettings,
+}
+
+/// Metrics and traces (docs/observability.md).
+#[derive(Debug, Clone)]
+pub struct ObservabilitySettings {
+    /// `METRICS_ENABLED` (default true): off, nothing is counted and `/metrics` is 404.
+    pub metrics_enabled: bool,
+    /// `METRICS_ADDR`: `/metrics` is served there (and no longer on the API's port).
+    pub metrics_addr: Option<String>,
+    /// Who may scrape, wherever `/metrics` is served.
+    pub metrics_access: hexgate_actix_http::MetricsAccess,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` (the collector's base URL): unset, no spans leave the process.
+    pub otlp_endpoint: Option<String>,
+    /// `OTEL_SERVICE_NAME` (default `hexgate`).
+    pub service_name: String,
 }
 
 /// The process itself: where it listens, how it links back to itself, whether it migrates.
@@ -128,6 +144,7 @@ impl fmt::Debug for Config {
             .field("mail", &mail)
             .field("uploads", &self.uploads)
             .field("jobs", &self.jobs)
+            .field("observability", &self.observability)
             .finish_non_exhaustive()
     }
 }
@@ -217,10 +234,18 @@ impl Config {
     /// The first variable with a bad value.
     pub fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let environment = environment(vars)?;
+        let observability = observability(vars, environment)?;
+        let mut http = http(vars, environment)?;
+        http.metrics = if observability.metrics_addr.is_some() {
+            hexgate_actix_http::MetricsAccess::Closed
+        } else {
+            observability.metrics_access.clone()
+        };
         Ok(Self {
             environment,
+            observability,
             tokens: tokens(vars, environment)?,
-            http: http(vars, environment)?,
+            http,
             log_format: log_format(vars, environment)?,
             database: database(vars)?,
             redis: redis(vars)?,
@@ -313,7 +338,51 @@ fn http(vars: &Vars, environment: Environment) -> Result<HttpSettings, ConfigErr
         docs_enabled: vars.flag("DOCS_ENABLED", environment != Environment::Production)?,
         workers: vars.positive("WEB_WORKERS", default_workers)?,
         shutdown_timeout_secs: vars.parse("SHUTDOWN_TIMEOUT_SECONDS", 30)?,
+        // Set from the observability section (it depends on METRICS_ADDR).
+        metrics: hexgate_actix_http::MetricsAccess::Closed,
     })
+}
+
+/// `METRICS_ENABLED`, `METRICS_TOKEN`, `METRICS_ADDR`, `OTEL_EXPORTER_OTLP_ENDPOINT`,
+/// `OTEL_SERVICE_NAME`.
+fn observability(vars: &Vars, environment: Environment) -> Result<ObservabilitySettings, ConfigError> {
+    use hexgate_actix_http::MetricsAccess;
+    // A token, once set, is asked for everywhere; without one, production hides the metrics.
+    let metrics_access = match vars.raw("METRICS_TOKEN") {
+        Some(token) if token.trim().len() < 16 => {
+            return Err(ConfigError { var: "METRICS_TOKEN", reason: "must be at least 16 characters".into() });
+        }
+        Some(token) => MetricsAccess::Bearer(SecretString::from(token.trim().to_owned())),
+        None if environment == Environment::Production => MetricsAccess::Closed,
+        None => MetricsAccess::Open,
+    };
+    let metrics_addr = vars.raw("METRICS_ADDR").map(|v| v.trim().to_owned());
+    if let Some(addr) = &metrics_addr
+        && !is_host_and_port(addr)
+    {
+        return Err(ConfigError { var: "METRICS_ADDR", reason: format!("{addr:?}: expected host:port") });
+    }
+    let otlp_endpoint = vars.raw("OTEL_EXPORTER_OTLP_ENDPOINT").map(|v| v.trim().trim_end_matches('/').to_owned());
+    if let Some(url) = &otlp_endpoint
+        && !url.starts_with("http://")
+    {
+        return Err(ConfigError {
+            var: "OTEL_EXPORTER_OTLP_ENDPOINT",
+            reason: "expected http://host:4318 (OTLP over HTTP; TLS to the collector is a sidecar's job)".into(),
+        });
+    }
+    Ok(ObservabilitySettings {
+        metrics_enabled: vars.flag("METRICS_ENABLED", true)?,
+        metrics_addr,
+        metrics_access,
+        otlp_endpoint,
+        service_name: vars.raw("OTEL_SERVICE_NAME").unwrap_or("hexgate").trim().to_owned(),
+    })
+}
+
+/// `host:port`: what `METRICS_ADDR` must look like (the host is resolved when bound).
+fn is_host_and_port(addr: &str) -> bool {
+    addr.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
 }
 
 /// `DATABASE_URL`, `DATABASE_POOL_SIZE`, `DATABASE_ACQUIRE_TIMEOUT_SECONDS`,

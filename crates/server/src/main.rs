@@ -36,7 +36,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let _telemetry = telemetry::init_with(config.log_format, &config.observability);
     match run(cli.command.unwrap_or(Command::Serve), &config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -251,6 +251,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with_wakeup(wakeup.clone()),
     );
+    let metrics = metrics(config, &db);
     let chat = Arc::new(
         ChatService::new(pubsub.clone(), config.chat.send_queue).with_message_limit(config.chat.messages_per_minute),
     );
@@ -267,6 +268,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         chat_settings: config.chat.clone(),
         limiter,
         readiness,
+        metrics: metrics.clone(),
     };
     let mailer: Arc<dyn hexgate_ports::Mailer> = match &config.mail {
         MailSettings::Smtp(smtp) => {
@@ -294,6 +296,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             hexgate_domain::job::RetryPolicy::default(),
             Duration::from_secs(60),
         )
+        .with_metrics(metrics)
+        .with_trace_link(crate::telemetry::job_link())
         .with(
             hexgate_ports::WELCOME_MAIL,
             Arc::new(hexgate_ports::WelcomeMailJob {
@@ -310,6 +314,18 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         ),
     );
     Ok(Services { jobs, wakeup, state, users, db, pubsub })
+}
+
+/// This instance's metrics: Prometheus text with the pool and job backlog read at scrape time,
+/// or nothing at all with `METRICS_ENABLED=false`.
+fn metrics(config: &Config, db: &DatabaseConnection) -> Arc<dyn hexgate_ports::Metrics> {
+    if !config.observability.metrics_enabled {
+        return Arc::new(hexgate_ports::NoMetrics);
+    }
+    Arc::new(
+        hexgate_metrics_adapter::PrometheusMetrics::new()
+            .with_source(Arc::new(hexgate_postgres_adapter::SqlGauges::new(db.clone()))),
+    )
 }
 
 /// Creates (or, with `promote`, grants admin to) the superuser named by `email`.
@@ -339,6 +355,9 @@ pub struct Application {
     pub port: u16,
     pub server: HttpServerHandle,
     pub services: Services,
+    /// The port of `METRICS_ADDR`'s listener, when `/metrics` is served apart.
+    pub metrics_port: Option<u16>,
+    metrics_server: Option<HttpServerHandle>,
     workers: crate::workers::WorkerPool,
 }
 
@@ -358,9 +377,20 @@ impl Application {
         let listener = TcpListener::bind((app.host.as_str(), app.port))?;
         let port = listener.local_addr()?.port();
         let server = hexgate_actix_http::serve(listener, services.state.clone(), config.http.clone())?;
+        let (metrics_port, metrics_server) = match &config.observability.metrics_addr {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr.as_str())?;
+                let port = listener.local_addr()?.port();
+                let access = config.observability.metrics_access.clone();
+                let server = hexgate_actix_http::serve_metrics(listener, services.state.metrics.clone(), access)?;
+                info!(%addr, port, "metrics served apart");
+                (Some(port), Some(server))
+            }
+            None => (None, None),
+        };
         let workers = crate::workers::WorkerPool::start(services.jobs.clone(), &config.jobs, services.wakeup.clone());
         info!(host = %app.host, port, "hexgate listening");
-        Ok(Self { port, server, services, workers })
+        Ok(Self { port, server, services, metrics_port, metrics_server, workers })
     }
 
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server.
@@ -375,8 +405,15 @@ impl Application {
             shutdown_signal().await;
             chat.close_all();
         });
+        let metrics = self.metrics_server.map(|m| {
+            tokio::spawn(m.server);
+            m.handle
+        });
         let served = self.server.server.await;
         closer.abort();
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         served?;
         // In-flight requests are done; let the workers finish their current job, then close.
         self.workers.shutdown().await;

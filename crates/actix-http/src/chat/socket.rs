@@ -114,9 +114,29 @@ pub(crate) async fn chat_socket(
         }
     }
     let watch = SessionWatch { auth: state.auth.clone(), claims: principal.claims };
+    let open = OpenConnection::new(state.metrics.clone());
     // The message stream is tied to this worker's thread, so the connection runs here too.
-    actix_web::rt::spawn(run(chat, state.chat_settings.clone(), watch, member, inbox, session, frames));
+    actix_web::rt::spawn(async move {
+        run(chat, state.chat_settings.clone(), watch, member, inbox, session, frames).await;
+        drop(open);
+    });
     Ok(response)
+}
+
+/// Counts one open connection (`chat_connections`) for as long as it lives, however it ends.
+struct OpenConnection(Arc<dyn hexgate_ports::Metrics>);
+
+impl OpenConnection {
+    fn new(metrics: Arc<dyn hexgate_ports::Metrics>) -> Self {
+        metrics.chat_connections(1);
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.chat_connections(-1);
+    }
 }
 
 /// What a connection needs to check, now and then, that its session still holds.

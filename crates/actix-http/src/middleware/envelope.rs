@@ -13,7 +13,11 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 
-use super::request_id;
+use actix_web::web::Data;
+use tracing::Instrument;
+
+use super::{request_id, trace};
+use crate::HttpState;
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
 
@@ -24,10 +28,22 @@ pub(crate) async fn envelope(
     let started = Instant::now();
     let id = request_id::accept_or_generate(req.headers().get(request_id::HEADER));
     let method = req.method().clone();
-    let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
+    let pattern = req.match_pattern();
+    let route = pattern.clone().unwrap_or_else(|| "<unmatched>".to_owned());
     let client = ClientIp::of(req.request()).to_string();
+    let metrics = req.app_data::<Data<HttpState>>().map(|state| state.metrics.clone());
+    let span = trace::server_span(&req, &id, pattern.as_deref(), &client);
+    // Counted by pattern, never by literal path: an id in a label would be a series per id.
+    let done = |status: u16| {
+        trace::finish(&span, status);
+        span.in_scope(|| log_access(&id, &method, &route, status, started, &client));
+        if let Some(metrics) = &metrics {
+            metrics.http_request(method.as_str(), pattern.as_deref().unwrap_or("unmatched"), status, started.elapsed());
+        }
+    };
 
-    let outcome = AssertUnwindSafe(request_id::scope(id.clone(), next.call(req))).catch_unwind().await;
+    let outcome =
+        AssertUnwindSafe(request_id::scope(id.clone(), next.call(req))).catch_unwind().instrument(span.clone()).await;
     // The request cannot be cloned before routing (actix needs it unshared), so the rare paths
     // without a response (an inner Err, a panic) answer through an error rendered here, in scope.
     let mut response = match outcome {
@@ -35,12 +51,12 @@ pub(crate) async fn envelope(
         Ok(Err(err)) => {
             let res = request_id::sync_scope(id.clone(), || err.error_response());
             let status = res.status();
-            log_access(&id, &method, &route, status.as_u16(), started, &client);
+            done(status.as_u16());
             return Err(Rendered::new(status, ApiError::from_status(status), &id).into());
         }
         Err(_) => {
-            tracing::error!(request_id = %id, %method, %route, "handler panicked");
-            log_access(&id, &method, &route, 500, started, &client);
+            span.in_scope(|| tracing::error!(request_id = %id, %method, %route, "handler panicked"));
+            done(500);
             let err = ApiError::new(ErrorCode::Internal, "Internal server error");
             return Err(Rendered::new(StatusCode::INTERNAL_SERVER_ERROR, err, &id).into());
         }
@@ -48,7 +64,7 @@ pub(crate) async fn envelope(
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HeaderName::from_static(request_id::HEADER), value);
     }
-    log_access(&id, &method, &route, response.status().as_u16(), started, &client);
+    done(response.status().as_u16());
     Ok(response)
 }
 

@@ -1,3 +1,4 @@
 pub(crate) mod envelope;
 pub(crate) mod rate_limit;
 pub mod request_id;
+pub(crate) mod trace;

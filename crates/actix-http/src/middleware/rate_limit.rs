@@ -71,6 +71,7 @@ pub(crate) async fn rate_limit(
     let reset = window.resets_in.as_secs() + u64::from(window.resets_in.subsec_nanos() > 0);
     let remaining = limit.saturating_sub(window.count);
     if window.count > limit {
+        state.metrics.rate_limited(&pattern);
         let mut err = ApiError::too_many_requests(reset);
         err.detail = "Rate limit exceeded".into();
         for (name, value) in headers(limit, 0, reset) {

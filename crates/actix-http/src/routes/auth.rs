@@ -31,7 +31,25 @@ pub(crate) async fn token(
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
         ip: ClientIp::of(&req).0.map(|ip| ip.to_string()),
     };
-    Ok(Json(state.auth.login(attempt).await?.into()))
+    let result = state.auth.login(attempt).await;
+    if let Some(outcome) = login_outcome(&result) {
+        state.metrics.login(outcome);
+    }
+    Ok(Json(result?.into()))
+}
+
+/// `auth_logins_total{outcome}`: what a login attempt came to. A store failure is none of them.
+fn login_outcome<T>(result: &Result<T, hexgate_ports::ServiceError>) -> Option<hexgate_ports::LoginOutcome> {
+    use hexgate_ports::{ErrorCode, LoginOutcome};
+    match result {
+        Ok(_) => Some(LoginOutcome::Success),
+        Err(err) => match err.code() {
+            ErrorCode::InvalidCredentials | ErrorCode::InactiveUser => Some(LoginOutcome::Failure),
+            ErrorCode::RateLimited => Some(LoginOutcome::Locked),
+            ErrorCode::MfaRequired => Some(LoginOutcome::MfaRequired),
+            _ => None,
+        },
+    }
 }
 
 /// Exchange a refresh token for a new pair

@@ -28,6 +28,9 @@ pub struct ClaimedJob {
     pub attempt: u32,
     pub max_attempts: u32,
     pub lease_until: DateTime<Utc>,
+    /// The W3C `traceparent` of the request that queued the job, when it was traced: the job's
+    /// span links to it.
+    pub traceparent: Option<String>,
 }
 
 /// A job as the status endpoint shows it.

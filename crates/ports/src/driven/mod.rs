@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod files;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod orders;
 pub mod preferences;
 pub mod pubsub;
@@ -26,6 +27,7 @@ pub use crypto::{
 pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
 pub use mail::{Mail, Mailer};
+pub use metrics::{GaugeReading, GaugeSource, JobOutcome, LoginOutcome, Metrics, NoMetrics};
 pub use orders::{OrderFilter, OrderRepository};
 pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};

@@ -26,7 +26,7 @@ pub use chat::{ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};
 pub use files::{
     FileService, PROCESS_FILE, ProcessFileJob, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, process_file_job,
 };
-pub use jobs::{JobHandler, JobRunner};
+pub use jobs::{JobHandler, JobRunner, TraceLink};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
 pub use profile::{ProfileService, RELATED_ORDERS, Related};

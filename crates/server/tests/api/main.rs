@@ -15,6 +15,7 @@ mod conventions;
 mod files;
 mod helpers;
 mod mail;
+mod observability;
 mod scale;
 mod system;
 mod tokens;

@@ -49,6 +49,8 @@ impl JobQueue for InMemoryStore {
             attempt: job.attempts,
             max_attempts: job.job.max_attempts,
             lease_until,
+            // Nothing here is traced: the SQL queue keeps the queuing request's trace context.
+            traceparent: None,
         }))
     }
 
