@@ -17,6 +17,8 @@ pub mod usecases;
 pub use driven::*;
 pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
 pub use usecases::{
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, ApiKeyService, AuditRetentionJob, AuditPage, AuditQuery, AuditService, Caller, CreatedApiKey,
+    Credential, LAST_USED_GRANULARITY, NewApiKey,
     AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
     JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
     PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
