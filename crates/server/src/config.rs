@@ -57,6 +57,14 @@ pub struct Config {
     pub mail: MailSettings,
     pub uploads: UploadSettings,
     pub jobs: JobSettings,
+    pub audit: AuditSettings,
+}
+
+/// How long audit events are kept, and how often the retention job looks for older ones.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    pub retention_days: u32,
+    pub prune_interval: Duration,
 }
 
 /// The process itself: where it listens, how it links back to itself, whether it migrates.
@@ -128,6 +136,7 @@ impl fmt::Debug for Config {
             .field("mail", &mail)
             .field("uploads", &self.uploads)
             .field("jobs", &self.jobs)
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -231,6 +240,7 @@ impl Config {
             uploads: uploads(vars)?,
             jobs: jobs(vars)?,
             chat: chat(vars)?,
+            audit: audit(vars)?,
         })
     }
 }
@@ -445,6 +455,14 @@ fn chat(vars: &Vars) -> Result<ChatSettings, ConfigError> {
         ping_interval: Duration::from_millis(vars.positive("CHAT_PING_INTERVAL_MS", 20_000)?),
         client_timeout: Duration::from_millis(vars.positive("CHAT_CLIENT_TIMEOUT_MS", 60_000)?),
         send_queue: vars.positive("CHAT_SEND_QUEUE", 256)?,
+    })
+}
+
+/// `AUDIT_RETENTION_DAYS` (default 365), `AUDIT_PRUNE_INTERVAL_SECONDS` (default 3600).
+fn audit(vars: &Vars) -> Result<AuditSettings, ConfigError> {
+    Ok(AuditSettings {
+        retention_days: vars.positive("AUDIT_RETENTION_DAYS", 365)?,
+        prune_interval: Duration::from_secs(vars.positive("AUDIT_PRUNE_INTERVAL_SECONDS", 3600)?),
     })
 }
 
