@@ -20,10 +20,15 @@ async fn key_with(app: &TestApp, token: &str, scopes: &[&str]) -> String {
     created["key"].as_str().expect("key").to_owned()
 }
 
-/// Runs SQL on the app's own database.
-async fn sql(app: &TestApp, statement: &str) {
+/// Sets a key's timestamp column in the app's own database (values bound, so each database
+/// stores them in its own format), finding the key by its prefix.
+async fn set_time(app: &TestApp, column: &str, at: chrono::DateTime<chrono::Utc>, prefix: &str) {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let db = sea_orm::Database::connect(&app.database_url).await.expect("connect");
-    sea_orm::ConnectionTrait::execute_unprepared(&db, statement).await.expect("sql");
+    let backend = db.get_database_backend();
+    let (a, b) = if backend == DbBackend::Postgres { ("$1", "$2") } else { ("?", "?") };
+    let sql = format!("UPDATE api_keys SET {column} = {a} WHERE prefix = {b}");
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [at.into(), prefix.into()])).await.expect("update");
     db.close().await.ok();
 }
 
@@ -213,8 +218,8 @@ async fn revoked_expired_and_orphaned_keys_are_401_and_an_inactive_owners_key_40
     let expired = create_key(&app, &alice_tokens.access, &json!({"name": "e", "scopes": ["profile:read"], "expires_in_days": 1})).await;
     let expired_key = expired["key"].as_str().expect("key");
     assert_eq!(app.get("/api/v1/users/me", Some(expired_key)).await.status(), 200);
-    let past = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    sql(&app, &format!("UPDATE api_keys SET expires_at = '{past}' WHERE id = '{}'", expired["id"].as_str().expect("id"))).await;
+    let past = chrono::Utc::now() - chrono::Duration::minutes(1);
+    set_time(&app, "expires_at", past, expired["prefix"].as_str().expect("prefix")).await;
     error_code(app.get("/api/v1/users/me", Some(expired_key)).await, 401, "not_authenticated").await;
     error_code(app.get("/api/v1/users/me", Some("hgk_not-a-real-key-at-all-0000000000000000000")).await, 401, "not_authenticated").await;
 
@@ -233,9 +238,9 @@ async fn last_used_is_kept_to_the_minute_without_a_write_per_request() {
     let (_, tokens) = app.user("usedkey").await;
     let created = create_key(&app, &tokens.access, &json!({"name": "u", "scopes": ["profile:read"]})).await;
     let key = created["key"].as_str().expect("key");
-    let id = created["id"].as_str().expect("id");
+    let prefix = created["prefix"].as_str().expect("prefix");
     let last_used = || async {
-        one_text(&app, &format!("SELECT CAST(last_used_at AS TEXT) FROM api_keys WHERE id = '{id}'")).await
+        one_text(&app, &format!("SELECT CAST(last_used_at AS TEXT) FROM api_keys WHERE prefix = '{prefix}'")).await
     };
     assert_eq!(last_used().await, None);
     assert_eq!(app.get("/api/v1/users/me", Some(key)).await.status(), 200);
@@ -247,8 +252,7 @@ async fn last_used_is_kept_to_the_minute_without_a_write_per_request() {
     let listed: Value = app.get(KEYS, Some(&tokens.access)).await.json().await.expect("json");
     assert!(listed[0]["last_used_at"].is_string());
     // A minute later (moved back in the store), the next use writes it again.
-    let old = (chrono::Utc::now() - chrono::Duration::seconds(90)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    sql(&app, &format!("UPDATE api_keys SET last_used_at = '{old}' WHERE id = '{id}'")).await;
+    set_time(&app, "last_used_at", chrono::Utc::now() - chrono::Duration::seconds(90), prefix).await;
     let moved = last_used().await.expect("moved");
     assert_eq!(app.get("/api/v1/users/me", Some(key)).await.status(), 200);
     assert_ne!(last_used().await.expect("written"), moved);
