@@ -111,7 +111,9 @@ impl Scope {
             Self::FilesWrite => "upload and delete files; includes files:read",
             Self::ProductsWrite => "create, change and delete products (with catalog rights)",
             Self::UsersRead => "list and read other users (with user-manager or admin rights)",
-            Self::UsersWrite => "create, change, delete users and set permissions (with admin rights); includes users:read",
+            Self::UsersWrite => {
+                "create, change, delete users and set permissions (with admin rights); includes users:read"
+            }
         }
     }
 

@@ -17,11 +17,11 @@ pub mod usecases;
 pub use driven::*;
 pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
 pub use usecases::{
-    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, ApiKeyService, AuditRetentionJob, AuditPage, AuditQuery, AuditService, Caller, CreatedApiKey,
-    Credential, LAST_USED_GRANULARITY, NewApiKey,
-    AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
-    JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
-    PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AccountService, ApiKeyService, AuditPage, AuditQuery,
+    AuditRetentionJob, AuditService, AuthPolicy, AuthService, Caller, CatalogService, ChatInbox, ChatKick, ChatMember,
+    ChatService, CreatedApiKey, Credential, FileService, JobHandler, JobRunner, LAST_USED_GRANULARITY, LinkMailer,
+    LoginAttempt, NewAccount, NewApiKey, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob,
+    Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
     UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
     WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };

@@ -71,7 +71,12 @@ fn held_by(id: JobId, worker: &str) -> Condition {
 
 #[async_trait]
 impl JobQueue for SqlJobQueue {
-    async fn enqueue_audited(&self, job: &NewJob, now: DateTime<Utc>, events: &[AuditEvent]) -> Result<JobId, PortError> {
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError> {
         if events.is_empty() {
             return enqueue_in(&self.db, job, now).await;
         }

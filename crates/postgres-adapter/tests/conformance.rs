@@ -7,8 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
-    DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue, SqlOrderRepository,
-    SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
+    DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
+    SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;

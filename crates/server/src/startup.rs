@@ -217,18 +217,20 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         clock: clock.clone(),
         users: users_repo.clone(),
     });
-    let auth = Arc::new(AuthService::new(
-        users_repo.clone(),
-        sessions_repo,
-        account_tokens.clone(),
-        hasher,
-        tokens.clone(),
-        revocations,
-        limiter.clone(),
-        clock.clone(),
-        config.auth.clone(),
-    )
-    .with_audit(audit_log));
+    let auth = Arc::new(
+        AuthService::new(
+            users_repo.clone(),
+            sessions_repo,
+            account_tokens.clone(),
+            hasher,
+            tokens.clone(),
+            revocations,
+            limiter.clone(),
+            clock.clone(),
+            config.auth.clone(),
+        )
+        .with_audit(audit_log),
+    );
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
     let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));

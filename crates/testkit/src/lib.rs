@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 pub use doubles::{FastHasher, ManualClock, RecordingMailer};
 use hexgate_ports::{
-    AccountTokenRepository, ApiKeyRepository, AuditLog, FileRepository, JobQueue, OrderRepository, PreferencesRepository, ProductRepository,
-    SessionRepository, UserRepository,
+    AccountTokenRepository, ApiKeyRepository, AuditLog, FileRepository, JobQueue, OrderRepository,
+    PreferencesRepository, ProductRepository, SessionRepository, UserRepository,
 };
 pub use store::InMemoryStore;
 

@@ -144,7 +144,10 @@ async fn wrong_passwords_and_unknown_users_fail_alike_and_inactive_users_are_ref
     let w = world();
     let (user, _, _) = w.signed_in("bob").await;
     assert_eq!(w.auth.login(attempt("bob", "Wrong12345"), &ctx()).await.err(), Some(ServiceError::InvalidCredentials));
-    assert_eq!(w.auth.login(attempt("ghost", "Wrong12345"), &ctx()).await.err(), Some(ServiceError::InvalidCredentials));
+    assert_eq!(
+        w.auth.login(attempt("ghost", "Wrong12345"), &ctx()).await.err(),
+        Some(ServiceError::InvalidCredentials)
+    );
     assert!(w.auth.login(attempt("  BOB@Example.com ", "Password123"), &ctx()).await.is_ok());
     let admin = w.admin().await;
     w.users
@@ -159,7 +162,10 @@ async fn past_the_failure_limit_every_attempt_is_refused_until_the_window_ends()
     let w = world_with(true, 2);
     w.signed_in("carol").await;
     for _ in 0..2 {
-        assert_eq!(w.auth.login(attempt("carol", "Wrong12345"), &ctx()).await.err(), Some(ServiceError::InvalidCredentials));
+        assert_eq!(
+            w.auth.login(attempt("carol", "Wrong12345"), &ctx()).await.err(),
+            Some(ServiceError::InvalidCredentials)
+        );
     }
     match w.auth.login(attempt("carol@example.com", "Password123"), &ctx()).await.err() {
         Some(ServiceError::TooManyAttempts { retry_after_secs }) => assert!((1..=900).contains(&retry_after_secs)),
@@ -173,8 +179,14 @@ async fn refresh_rotates_then_reuse_kills_the_family() {
     let (_, first, _) = w.signed_in("dave").await;
     let second = w.auth.refresh(first.refresh_token.expose_secret(), &ctx()).await.expect("rotate");
     w.clock.advance(Duration::seconds(11));
-    assert_eq!(w.auth.refresh(first.refresh_token.expose_secret(), &ctx()).await.err(), Some(ServiceError::Unauthenticated));
-    assert_eq!(w.auth.refresh(second.refresh_token.expose_secret(), &ctx()).await.err(), Some(ServiceError::Unauthenticated));
+    assert_eq!(
+        w.auth.refresh(first.refresh_token.expose_secret(), &ctx()).await.err(),
+        Some(ServiceError::Unauthenticated)
+    );
+    assert_eq!(
+        w.auth.refresh(second.refresh_token.expose_secret(), &ctx()).await.err(),
+        Some(ServiceError::Unauthenticated)
+    );
     assert_eq!(
         w.auth.authenticate(second.access_token.expose_secret()).await.err(),
         Some(ServiceError::Unauthenticated),
@@ -199,7 +211,10 @@ async fn refresh_tokens_expire() {
     let w = world();
     let (_, pair, _) = w.signed_in("frank").await;
     w.clock.advance(Duration::days(31));
-    assert_eq!(w.auth.refresh(pair.refresh_token.expose_secret(), &ctx()).await.err(), Some(ServiceError::Unauthenticated));
+    assert_eq!(
+        w.auth.refresh(pair.refresh_token.expose_secret(), &ctx()).await.err(),
+        Some(ServiceError::Unauthenticated)
+    );
 }
 
 #[tokio::test]
@@ -208,7 +223,10 @@ async fn logout_revokes_the_access_token_and_the_session() {
     let (_, pair, principal) = w.signed_in("gail").await;
     w.auth.logout(&principal, None, &ctx()).await.expect("logout");
     assert_eq!(w.auth.authenticate(pair.access_token.expose_secret()).await.err(), Some(ServiceError::Unauthenticated));
-    assert_eq!(w.auth.refresh(pair.refresh_token.expose_secret(), &ctx()).await.err(), Some(ServiceError::Unauthenticated));
+    assert_eq!(
+        w.auth.refresh(pair.refresh_token.expose_secret(), &ctx()).await.err(),
+        Some(ServiceError::Unauthenticated)
+    );
 }
 
 #[tokio::test]
@@ -288,7 +306,10 @@ async fn batch_checks_duplicates_and_taken_names_before_creating_anything() {
     let admin = w.admin().await;
     w.users.register(None, account("taken"), &ctx()).await.expect("register");
     let dup = vec![account("one"), account("one")];
-    assert_eq!(w.users.create_batch(&admin, dup, &ctx()).await.err(), Some(ServiceError::DuplicateInBatch(BatchField::Emails)));
+    assert_eq!(
+        w.users.create_batch(&admin, dup, &ctx()).await.err(),
+        Some(ServiceError::DuplicateInBatch(BatchField::Emails))
+    );
     let taken = vec![account("two"), account("taken")];
     assert_eq!(
         w.users.create_batch(&admin, taken, &ctx()).await.err(),

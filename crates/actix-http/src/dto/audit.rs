@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use hexgate_domain::UserId;
 use hexgate_domain::audit::AuditEventType;
-use hexgate_ports::{AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AuditEvent, AuditFilter, AuditPage, AuditQuery, FieldViolation};
+use hexgate_ports::{
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AuditEvent, AuditFilter, AuditPage, AuditQuery, FieldViolation,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -78,7 +78,9 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let caller = caller_of(req);
-        Box::pin(async move { caller.await?.map(CurrentUser).ok_or_else(|| ApiError::unauthorized("Not authenticated")) })
+        Box::pin(
+            async move { caller.await?.map(CurrentUser).ok_or_else(|| ApiError::unauthorized("Not authenticated")) },
+        )
     }
 }
 

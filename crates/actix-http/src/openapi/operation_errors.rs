@@ -48,8 +48,7 @@ const PARAMETERS: &[ErrorCode] = &[ErrorCode::ValidationFailed];
 /// A bearer requirement (`CurrentUser`, `SessionUser`): no, a bad or a revoked token or key; an
 /// inactive user; an API key whose scopes do not cover the route (or any key, where only a session
 /// may act).
-const BEARER: &[ErrorCode] =
-    &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser, ErrorCode::InsufficientScope];
+const BEARER: &[ErrorCode] = &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser, ErrorCode::InsufficientScope];
 
 /// The security scheme that marks an operation as taking `CurrentUser`.
 const BEARER_SCHEME: &str = "BearerAuth";

@@ -130,7 +130,6 @@ pub(crate) async fn set_permissions(
     body: ValidJson<PermissionsUpdate>,
 ) -> Result<Json<UserResponse>, ApiError> {
     let permissions = body.0;
-    let user =
-        state.users.set_permissions(&caller.0.user, UserId::from_uuid(path.id), permissions, &context.0).await?;
+    let user = state.users.set_permissions(&caller.0.user, UserId::from_uuid(path.id), permissions, &context.0).await?;
     Ok(Json(user.into()))
 }

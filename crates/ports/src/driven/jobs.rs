@@ -55,7 +55,12 @@ pub trait JobQueue: Send + Sync {
     }
 
     /// Queues a job and records `events`, in one transaction.
-    async fn enqueue_audited(&self, job: &NewJob, now: DateTime<Utc>, events: &[AuditEvent]) -> Result<JobId, PortError>;
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError>;
 
     /// Takes the oldest due job — queued and due, or running with an expired lease — for `worker`
     /// until `now + lease`. Each job is held by one worker at a time.

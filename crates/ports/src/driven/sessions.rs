@@ -29,8 +29,12 @@ pub trait SessionRepository: Send + Sync {
     }
 
     /// Starts a family and records `events` (the login), in one transaction.
-    async fn create_audited(&self, session: &Session, first_token: &TokenHash, events: &[AuditEvent])
-    -> Result<(), PortError>;
+    async fn create_audited(
+        &self,
+        session: &Session,
+        first_token: &TokenHash,
+        events: &[AuditEvent],
+    ) -> Result<(), PortError>;
 
     /// Applies [`hexgate_domain::session::judge_refresh`] to the presented token atomically: two
     /// concurrent refreshes of one token can never both rotate it.

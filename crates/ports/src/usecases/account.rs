@@ -48,7 +48,8 @@ impl AccountService {
         // account when there is one (the response never does).
         let subject = self.users.find_by_login(email.as_str()).await?.map(|u| u.id);
         let now = self.clock.now();
-        let event = AuditStamp::new(now, None, context).event(AuditEventType::PasswordResetRequested, subject, json!({}));
+        let event =
+            AuditStamp::new(now, None, context).event(AuditEventType::PasswordResetRequested, subject, json!({}));
         self.jobs.enqueue_audited(&job, now, &[event]).await?;
         Ok(())
     }

@@ -13,8 +13,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::{
-    AccessClaims, ApiKeyRepository, AuditStamp, Clock, Principal, RequestContext, Resource, ServiceError,
-    TokenIssuer,
+    AccessClaims, ApiKeyRepository, AuditStamp, Clock, Principal, RequestContext, Resource, ServiceError, TokenIssuer,
 };
 
 /// `last_used_at` is written at most this often per key.
@@ -166,8 +165,7 @@ impl ApiKeyService {
     pub async fn revoke(&self, caller: &Caller, id: ApiKeyId, context: &RequestContext) -> Result<(), ServiceError> {
         caller.session()?;
         let stamp = AuditStamp::new(self.clock.now(), Some(caller.user.id), context);
-        let event =
-            stamp.event(AuditEventType::ApiKeyRevoked, Some(caller.user.id), json!({"key_id": id.to_string()}));
+        let event = stamp.event(AuditEventType::ApiKeyRevoked, Some(caller.user.id), json!({"key_id": id.to_string()}));
         if self.keys.delete(caller.user.id, id, &[event]).await? {
             info!(key_id = %id, "API key revoked");
             Ok(())

@@ -149,8 +149,12 @@ mod tests {
 
     #[test]
     fn a_cursor_payload_is_read_back_only_for_its_listing_and_filter() {
-        let filter = AuditFilter { event_type: Some(hexgate_domain::audit::AuditEventType::Logout), ..Default::default() };
-        let last = AuditPosition { at: DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("at"), id: Uuid::now_v7() };
+        let filter =
+            AuditFilter { event_type: Some(hexgate_domain::audit::AuditEventType::Logout), ..Default::default() };
+        let last = AuditPosition {
+            at: DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("at"),
+            id: Uuid::now_v7(),
+        };
         let text = payload("all", &filter, last);
         assert_eq!(position(&text, "all", &filter), Some(last));
         assert_eq!(position(&text, "me:x", &filter), None);

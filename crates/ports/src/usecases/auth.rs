@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use crate::{
     AccessClaims, AccountTokenRepository, AuditLog, AuditStamp, Clock, PasswordHasher, RateLimiter, RefreshOutcome,
-    RequestContext, Resource, RevocationList, ServiceError, SessionRepository, TokenIssuer, TokenPurpose, UserRepository,
+    RequestContext, Resource, RevocationList, ServiceError, SessionRepository, TokenIssuer, TokenPurpose,
+    UserRepository,
 };
 
 /// The knobs of authentication, from configuration.

@@ -20,7 +20,9 @@ pub use account::{
     AccountService, LinkMailer, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob,
 };
 pub use api_keys::{ApiKeyService, Caller, CreatedApiKey, Credential, LAST_USED_GRANULARITY, NewApiKey};
-pub use audit::{AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AuditPage, AuditQuery, AuditRetentionJob, AuditService};
+pub use audit::{
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AuditPage, AuditQuery, AuditRetentionJob, AuditService,
+};
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;
 pub use chat::{ChatInbox, ChatKick, ChatMember, ChatService};

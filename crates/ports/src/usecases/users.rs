@@ -2,12 +2,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
+use hexgate_domain::audit::AuditEventType;
 use hexgate_domain::policy::{Access, UserAction, user_access};
 use hexgate_domain::{
     Email, FullName, NewUser, Page, PageRequest, Password, Permission, PermissionSet, User, UserFilter, UserId,
     UserUpdate, Username,
 };
-use hexgate_domain::audit::AuditEventType;
 use serde_json::json;
 use tracing::{info, warn};
 
@@ -162,8 +162,10 @@ impl UserService {
         // The hashes run side by side on the blocking pool.
         let users = try_join_all(accounts.into_iter().map(|a| self.build(a, PermissionSet::EMPTY))).await?;
         let stamp = AuditStamp::new(self.clock.now(), Some(actor.id), context);
-        let events: Vec<_> =
-            users.iter().map(|u| stamp.event(AuditEventType::UserCreated, Some(u.id), json!({"via": "batch"}))).collect();
+        let events: Vec<_> = users
+            .iter()
+            .map(|u| stamp.event(AuditEventType::UserCreated, Some(u.id), json!({"via": "batch"})))
+            .collect();
         self.users.insert_many_audited(&users, &events).await?;
         Ok(users)
     }

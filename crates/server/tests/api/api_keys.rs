@@ -50,9 +50,12 @@ fn sha256_hex(text: &str) -> String {
 async fn a_key_is_shown_once_stored_as_a_hash_and_recognised_by_its_prefix() {
     let app = TestApp::spawn().await;
     let (me, tokens) = app.user("keyholder").await;
-    let created =
-        create_key(&app, &tokens.access, &json!({"name": "nightly export", "scopes": ["profile:read"], "expires_in_days": 30}))
-            .await;
+    let created = create_key(
+        &app,
+        &tokens.access,
+        &json!({"name": "nightly export", "scopes": ["profile:read"], "expires_in_days": 30}),
+    )
+    .await;
     let key = created["key"].as_str().expect("key");
     assert!(key.starts_with("hgk_") && key.len() == 47, "hgk_ and 43 url-safe characters: {key}");
     assert!(key[4..].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
@@ -60,10 +63,17 @@ async fn a_key_is_shown_once_stored_as_a_hash_and_recognised_by_its_prefix() {
     assert_eq!(created["name"], "nightly export");
     assert_eq!(created["scopes"], json!(["profile:read"]));
     assert!(created["last_used_at"].is_null());
-    let created_at = chrono::DateTime::parse_from_rfc3339(created["created_at"].as_str().expect("at")).expect("rfc3339");
-    let expires_at = chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().expect("at")).expect("rfc3339");
+    let created_at =
+        chrono::DateTime::parse_from_rfc3339(created["created_at"].as_str().expect("at")).expect("rfc3339");
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().expect("at")).expect("rfc3339");
     assert_eq!(expires_at - created_at, chrono::Duration::days(30));
-    let forever = create_key(&app, &tokens.access, &json!({"name": "forever", "scopes": ["orders:read"], "expires_in_days": null})).await;
+    let forever = create_key(
+        &app,
+        &tokens.access,
+        &json!({"name": "forever", "scopes": ["orders:read"], "expires_in_days": null}),
+    )
+    .await;
     assert!(forever["expires_at"].is_null(), "null: never expires");
 
     // Listed newest first, never with the key.
@@ -77,7 +87,11 @@ async fn a_key_is_shown_once_stored_as_a_hash_and_recognised_by_its_prefix() {
     // Stored only as its SHA-256: the key is nowhere in the table.
     let stored = one_text(&app, &format!("SELECT key_hash FROM api_keys WHERE prefix = '{}'", &key[..12])).await;
     assert_eq!(stored.as_deref(), Some(sha256_hex(key).as_str()));
-    let leaked = one_text(&app, &format!("SELECT name FROM api_keys WHERE key_hash = '{key}' OR name = '{key}' OR prefix = '{key}'")).await;
+    let leaked = one_text(
+        &app,
+        &format!("SELECT name FROM api_keys WHERE key_hash = '{key}' OR name = '{key}' OR prefix = '{key}'"),
+    )
+    .await;
     assert_eq!(leaked, None);
 
     // Used wherever an access token is accepted.
@@ -107,7 +121,12 @@ async fn a_bad_key_request_is_422_field_by_field() {
         assert_eq!(fields(&error), vec![field.to_owned()], "{body}");
     }
     assert_eq!(app.get(KEYS, Some(&tokens.access)).await.json::<Value>().await.expect("json"), json!([]));
-    error_code(app.post_json(KEYS, None, &json!({"name": "x", "scopes": ["profile:read"]})).await, 401, "not_authenticated").await;
+    error_code(
+        app.post_json(KEYS, None, &json!({"name": "x", "scopes": ["profile:read"]})).await,
+        401,
+        "not_authenticated",
+    )
+    .await;
 }
 
 #[actix_web::test]
@@ -138,15 +157,31 @@ async fn a_key_does_what_its_scopes_allow_and_a_write_scope_includes_its_read() 
         .json()
         .await
         .expect("json");
-    let order = app.post_json("/api/v1/orders", Some(&writer), &json!({"items": [{"product_id": product["id"], "quantity": 1}]})).await;
+    let order = app
+        .post_json("/api/v1/orders", Some(&writer), &json!({"items": [{"product_id": product["id"], "quantity": 1}]}))
+        .await;
     assert_eq!(order.status(), 201);
-    error_code(app.post_json("/api/v1/products", Some(&writer), &json!({"name": "No", "price": 1})).await, 403, "insufficient_scope").await;
-    let upload = app.request(Method::GET, "/api/v1/files/00000000-0000-0000-0000-000000000000", Some(&writer)).send().await.expect("send");
+    error_code(
+        app.post_json("/api/v1/products", Some(&writer), &json!({"name": "No", "price": 1})).await,
+        403,
+        "insufficient_scope",
+    )
+    .await;
+    let upload = app
+        .request(Method::GET, "/api/v1/files/00000000-0000-0000-0000-000000000000", Some(&writer))
+        .send()
+        .await
+        .expect("send");
     error_code(upload, 403, "insufficient_scope").await;
 
     // Scopes are intersected with the owner's permissions: products:write without catalog rights.
     let catalog = key_with(&app, &tokens.access, &["products:write", "users:read"]).await;
-    error_code(app.post_json("/api/v1/products", Some(&catalog), &json!({"name": "No", "price": 1})).await, 403, "insufficient_permissions").await;
+    error_code(
+        app.post_json("/api/v1/products", Some(&catalog), &json!({"name": "No", "price": 1})).await,
+        403,
+        "insufficient_permissions",
+    )
+    .await;
     error_code(app.get("/api/v1/users", Some(&catalog)).await, 403, "insufficient_permissions").await;
 }
 
@@ -155,8 +190,15 @@ async fn a_key_can_never_manage_credentials() {
     let app = TestApp::spawn().await;
     let (_, tokens) = app.user("nokeys").await;
     let every_scope = [
-        "profile:read", "profile:write", "orders:read", "orders:write", "files:read", "files:write",
-        "products:write", "users:read", "users:write",
+        "profile:read",
+        "profile:write",
+        "orders:read",
+        "orders:write",
+        "files:read",
+        "files:write",
+        "products:write",
+        "users:read",
+        "users:write",
     ];
     let key = key_with(&app, &tokens.access, &every_scope).await;
     let listed: Value = app.get(KEYS, Some(&tokens.access)).await.json().await.expect("json");
@@ -166,7 +208,12 @@ async fn a_key_can_never_manage_credentials() {
         app.post_json(KEYS, Some(&key), &json!({"name": "more", "scopes": ["profile:read"]})).await,
         app.get(KEYS, Some(&key)).await,
         app.delete(&format!("{KEYS}/{key_id}"), Some(&key)).await,
-        app.post_json("/api/v1/auth/password", Some(&key), &json!({"current_password": "Password123", "new_password": "Another123"})).await,
+        app.post_json(
+            "/api/v1/auth/password",
+            Some(&key),
+            &json!({"current_password": "Password123", "new_password": "Another123"}),
+        )
+        .await,
         app.get("/api/v1/auth/sessions", Some(&key)).await,
         app.delete(&format!("/api/v1/auth/sessions/{session}"), Some(&key)).await,
         app.request(Method::POST, "/api/v1/auth/logout", Some(&key)).send().await.expect("send"),
@@ -187,7 +234,8 @@ async fn a_keys_rights_shrink_when_its_owner_loses_a_permission() {
     let admin = app.admin().await;
     let (manager, tokens) = app.user("manager").await;
     let perms = format!("/api/v1/users/{}/permissions", manager["id"].as_str().expect("id"));
-    let grant = app.send_json(Method::PUT, &perms, Some(&admin.access), &json!({"permissions": ["user_manager"]})).await;
+    let grant =
+        app.send_json(Method::PUT, &perms, Some(&admin.access), &json!({"permissions": ["user_manager"]})).await;
     assert_eq!(grant.status(), 200);
     let key = key_with(&app, &tokens.access, &["users:read"]).await;
     assert_eq!(app.get("/api/v1/users", Some(&key)).await.status(), 200);
@@ -215,13 +263,20 @@ async fn revoked_expired_and_orphaned_keys_are_401_and_an_inactive_owners_key_40
     error_code(res, 401, "not_authenticated").await;
     error_code(app.delete(&path, Some(&alice_tokens.access)).await, 404, "not_found").await;
 
-    let expired = create_key(&app, &alice_tokens.access, &json!({"name": "e", "scopes": ["profile:read"], "expires_in_days": 1})).await;
+    let expired =
+        create_key(&app, &alice_tokens.access, &json!({"name": "e", "scopes": ["profile:read"], "expires_in_days": 1}))
+            .await;
     let expired_key = expired["key"].as_str().expect("key");
     assert_eq!(app.get("/api/v1/users/me", Some(expired_key)).await.status(), 200);
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     set_time(&app, "expires_at", past, expired["prefix"].as_str().expect("prefix")).await;
     error_code(app.get("/api/v1/users/me", Some(expired_key)).await, 401, "not_authenticated").await;
-    error_code(app.get("/api/v1/users/me", Some("hgk_not-a-real-key-at-all-0000000000000000000")).await, 401, "not_authenticated").await;
+    error_code(
+        app.get("/api/v1/users/me", Some("hgk_not-a-real-key-at-all-0000000000000000000")).await,
+        401,
+        "not_authenticated",
+    )
+    .await;
 
     let live = key_with(&app, &alice_tokens.access, &["profile:read"]).await;
     let alice_path = format!("/api/v1/users/{}", alice["id"].as_str().expect("id"));
@@ -277,7 +332,17 @@ async fn the_document_describes_keys_under_bearer_auth_with_every_scope() {
     let doc: Value = app.get("/openapi.json", None).await.json().await.expect("json");
     let scheme = &doc["components"]["securitySchemes"]["BearerAuth"];
     let description = scheme["description"].as_str().expect("description");
-    for scope in ["profile:read", "profile:write", "orders:read", "orders:write", "files:read", "files:write", "products:write", "users:read", "users:write"] {
+    for scope in [
+        "profile:read",
+        "profile:write",
+        "orders:read",
+        "orders:write",
+        "files:read",
+        "files:write",
+        "products:write",
+        "users:read",
+        "users:write",
+    ] {
         assert!(description.contains(&format!("`{scope}`")), "{scope} in {description}");
     }
     assert!(description.contains("hgk_"));

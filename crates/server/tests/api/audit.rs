@@ -74,7 +74,14 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
     let tokens = app.login("audited", "Password123").await;
 
     // Admin actions.
-    let res = app.send_json(Method::PATCH, &user_path, Some(&admin.access), &json!({"full_name": "Audited One", "email": "audited2@example.com"})).await;
+    let res = app
+        .send_json(
+            Method::PATCH,
+            &user_path,
+            Some(&admin.access),
+            &json!({"full_name": "Audited One", "email": "audited2@example.com"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let perms = format!("{user_path}/permissions");
     let res = app.send_json(Method::PUT, &perms, Some(&admin.access), &json!({"permissions": ["user_manager"]})).await;
@@ -108,7 +115,8 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
     let reset = json!({"token": reset_token, "new_password": "Reset12345"});
     assert_eq!(app.post_json("/api/v1/auth/reset-password", None, &reset).await.status(), 204);
     let after_reset = app.login("audited", "Reset12345").await;
-    let res = app.request(Method::POST, "/api/v1/auth/verify/request", Some(&after_reset.access)).send().await.expect("send");
+    let res =
+        app.request(Method::POST, "/api/v1/auth/verify/request", Some(&after_reset.access)).send().await.expect("send");
     assert_eq!(res.status(), 202);
     let mail = app.wait_for_mail("audited2@example.com", "Confirm your e-mail address").await;
     let verify_token = token_in(&mail);
@@ -116,7 +124,11 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
 
     // Keys, then the account's deletion.
     let key: Value = app
-        .post_json("/api/v1/auth/api-keys", Some(&after_reset.access), &json!({"name": "k", "scopes": ["profile:read"]}))
+        .post_json(
+            "/api/v1/auth/api-keys",
+            Some(&after_reset.access),
+            &json!({"name": "k", "scopes": ["profile:read"]}),
+        )
         .await
         .json()
         .await
@@ -133,7 +145,15 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(ats, sorted);
 
-    let created = only(&of_type(&events, "user_created").into_iter().filter(|e| e["subject_id"] == user_id).cloned().collect::<Vec<_>>(), "user_created").clone();
+    let created = only(
+        &of_type(&events, "user_created")
+            .into_iter()
+            .filter(|e| e["subject_id"] == user_id)
+            .cloned()
+            .collect::<Vec<_>>(),
+        "user_created",
+    )
+    .clone();
     assert!(created["actor_id"].is_null(), "a sign-up is anonymous");
     assert_eq!(created["details"]["via"], "sign_up");
 
@@ -156,7 +176,8 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
     let updated = only(&events, "user_updated");
     assert_eq!(updated["actor_id"], admin_id);
     assert_eq!(updated["subject_id"], user_id);
-    let mut changed: Vec<&str> = updated["details"]["fields"].as_array().expect("fields").iter().map(|f| f.as_str().expect("name")).collect();
+    let mut changed: Vec<&str> =
+        updated["details"]["fields"].as_array().expect("fields").iter().map(|f| f.as_str().expect("name")).collect();
     changed.sort_unstable();
     assert_eq!(changed, ["email", "full_name"], "names only, never values");
 
@@ -182,7 +203,9 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
 
     // Every event carries a request id, and the shape of the contract.
     for e in &events {
-        for field in ["id", "type", "at", "actor_id", "subject_id", "org_id", "ip", "user_agent", "request_id", "details"] {
+        for field in
+            ["id", "type", "at", "actor_id", "subject_id", "org_id", "ip", "user_agent", "request_id", "details"]
+        {
             assert!(e.get(field).is_some(), "{field} in {e}");
         }
         assert!(e["request_id"].is_string() || e["details"]["via"] == "superuser", "{e}");
@@ -196,9 +219,19 @@ async fn each_change_and_failure_is_recorded_with_its_actor_subject_context_and_
     // No secret in any event: passwords, tokens, keys.
     let text = serde_json::to_string(&events).expect("json");
     for secret in [
-        "Password123", "Newpass1234", "Reset12345", "Wrong12345", tokens.access.as_str(), tokens.refresh.as_str(),
-        fresh.refresh.as_str(), after_reset.access.as_str(), key["key"].as_str().expect("key"), reset_token.as_str(),
-        verify_token.as_str(), crate::helpers::ADMIN_PASSWORD, admin.access.as_str(),
+        "Password123",
+        "Newpass1234",
+        "Reset12345",
+        "Wrong12345",
+        tokens.access.as_str(),
+        tokens.refresh.as_str(),
+        fresh.refresh.as_str(),
+        after_reset.access.as_str(),
+        key["key"].as_str().expect("key"),
+        reset_token.as_str(),
+        verify_token.as_str(),
+        crate::helpers::ADMIN_PASSWORD,
+        admin.access.as_str(),
     ] {
         assert!(!text.contains(secret), "a secret leaked into the audit log");
     }
@@ -218,11 +251,15 @@ async fn a_change_that_is_refused_leaves_no_event() {
     let (_, tokens) = app.user("clasher").await;
     app.register("taken", "Password123").await;
     // A duplicate e-mail: the update rolls back, and so does its event.
-    let clash = app.send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"email": "taken@example.com"})).await;
+    let clash = app
+        .send_json(Method::PATCH, "/api/v1/users/me", Some(&tokens.access), &json!({"email": "taken@example.com"}))
+        .await;
     error_code(clash, 409, "email_taken").await;
     // The last admin: neither demoted nor deleted, and nothing recorded.
     let admin_path = format!("/api/v1/users/{}", admin_me["id"].as_str().expect("id"));
-    let demote = app.send_json(Method::PUT, &format!("{admin_path}/permissions"), Some(&admin.access), &json!({"permissions": []})).await;
+    let demote = app
+        .send_json(Method::PUT, &format!("{admin_path}/permissions"), Some(&admin.access), &json!({"permissions": []}))
+        .await;
     error_code(demote, 409, "last_admin").await;
     error_code(app.delete(&admin_path, Some(&admin.access)).await, 409, "last_admin").await;
     let events = every_event(&app, ALL, &admin.access, "").await;
@@ -250,7 +287,8 @@ async fn two_users_never_see_each_others_events_and_only_admins_see_all() {
     assert!(a_mine.iter().all(|e| e["subject_id"] == a["id"]));
     assert!(b_mine.iter().all(|e| e["subject_id"] == b["id"]));
     // Asking for the other's events by filter still answers one's own.
-    let sneaky = every_event(&app, MINE, &a_tokens.access, &format!("&subject_id={}", b["id"].as_str().expect("id"))).await;
+    let sneaky =
+        every_event(&app, MINE, &a_tokens.access, &format!("&subject_id={}", b["id"].as_str().expect("id"))).await;
     assert_eq!(sneaky, a_mine);
     error_code(app.get(ALL, Some(&a_tokens.access)).await, 403, "insufficient_permissions").await;
     error_code(app.get(ALL, None).await, 401, "not_authenticated").await;
@@ -273,15 +311,27 @@ async fn filters_limits_and_bad_cursors() {
     let newest = failed[0]["at"].as_str().expect("at").to_owned();
     let oldest = failed[2]["at"].as_str().expect("at").to_owned();
     let enc = |s: &str| s.replace('+', "%2B").replace(':', "%3A");
-    let window = every_event(&app, ALL, &admin.access, &format!("&type=login_failed&since={}&until={}", enc(&oldest), enc(&newest))).await;
+    let window = every_event(
+        &app,
+        ALL,
+        &admin.access,
+        &format!("&type=login_failed&since={}&until={}", enc(&oldest), enc(&newest)),
+    )
+    .await;
     assert_eq!(window.len(), 2, "since inclusive, until exclusive");
     assert!(every_event(&app, ALL, &admin.access, &format!("&org_id={}", uuid::Uuid::now_v7())).await.is_empty());
 
     // Pages of 2 with a cursor to the end.
-    let page: Value = app.get(&format!("{ALL}?type=login_failed&limit=2"), Some(&admin.access)).await.json().await.expect("json");
+    let page: Value =
+        app.get(&format!("{ALL}?type=login_failed&limit=2"), Some(&admin.access)).await.json().await.expect("json");
     assert_eq!(page["items"].as_array().expect("items").len(), 2);
     let cursor = page["next_cursor"].as_str().expect("a next page").to_owned();
-    let next: Value = app.get(&format!("{ALL}?type=login_failed&limit=2&cursor={cursor}"), Some(&admin.access)).await.json().await.expect("json");
+    let next: Value = app
+        .get(&format!("{ALL}?type=login_failed&limit=2&cursor={cursor}"), Some(&admin.access))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(next["items"].as_array().expect("items").len(), 1);
     assert!(next["next_cursor"].is_null(), "null at the end");
     let default: Value = app.get(ALL, Some(&admin.access)).await.json().await.expect("json");
@@ -297,7 +347,8 @@ async fn filters_limits_and_bad_cursors() {
         ("actor_id=nope", "query.actor_id"),
         ("cursor=garbage", "query.cursor"),
     ] {
-        let body = error_code(app.get(&format!("{ALL}?{query}"), Some(&admin.access)).await, 422, "validation_failed").await;
+        let body =
+            error_code(app.get(&format!("{ALL}?{query}"), Some(&admin.access)).await, 422, "validation_failed").await;
         assert_eq!(fields(&body), vec![field.to_owned()], "{query}");
     }
     // A tampered cursor, one from another filter and one from the other listing are refused.
@@ -323,8 +374,11 @@ async fn cursor_paging_neither_repeats_nor_skips_while_events_are_added() {
     for i in 0..30 {
         assert_eq!(app.login_response(&format!("ghost{i}"), "Wrong12345").await.status(), 401);
     }
-    let before: HashSet<String> =
-        every_event(&app, ALL, &admin.access, "").await.iter().map(|e| e["id"].as_str().expect("id").to_owned()).collect();
+    let before: HashSet<String> = every_event(&app, ALL, &admin.access, "")
+        .await
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
     // Events keep arriving while the pages are read.
     let writer = {
         let client = app.client.clone();
@@ -395,7 +449,11 @@ async fn events_older_than_the_retention_are_pruned_by_a_job() {
         db.close().await.ok();
     }
     let ids = || async {
-        every_event(&app, ALL, &admin.access, "&type=logout").await.iter().map(|e| e["id"].as_str().expect("id").to_owned()).collect::<Vec<_>>()
+        every_event(&app, ALL, &admin.access, "&type=logout")
+            .await
+            .iter()
+            .map(|e| e["id"].as_str().expect("id").to_owned())
+            .collect::<Vec<_>>()
     };
     let mut left = ids().await;
     for _ in 0..100 {

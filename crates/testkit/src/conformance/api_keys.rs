@@ -3,9 +3,9 @@
 //! most once per interval, gone with their owner.
 
 use chrono::Duration;
+use hexgate_domain::UserId;
 use hexgate_domain::api_key::{ApiKey, ApiKeyId, ApiKeyName, Scope, ScopeSet};
 use hexgate_domain::audit::AuditEventType;
-use hexgate_domain::UserId;
 use hexgate_ports::{AuditFilter, AuditStamp, PortError, RequestContext};
 use serde_json::json;
 

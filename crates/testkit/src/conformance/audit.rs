@@ -19,7 +19,12 @@ fn context() -> RequestContext {
     }
 }
 
-fn event(at: chrono::DateTime<chrono::Utc>, t: AuditEventType, actor: Option<UserId>, subject: Option<UserId>) -> AuditEvent {
+fn event(
+    at: chrono::DateTime<chrono::Utc>,
+    t: AuditEventType,
+    actor: Option<UserId>,
+    subject: Option<UserId>,
+) -> AuditEvent {
     AuditStamp::new(at, actor, &context()).event(t, subject, json!({"n": 1}))
 }
 
@@ -47,7 +52,11 @@ pub async fn events_round_trip_newest_first_and_filter(s: Storage) {
     assert_eq!(all(&s, &AuditFilter { actor_id: Some(b), ..Default::default() }).await.len(), 2);
     let logouts = AuditFilter { event_type: Some(AuditEventType::Logout), ..Default::default() };
     assert_eq!(all(&s, &logouts).await.len(), 1);
-    let window = AuditFilter { since: Some(t0 + Duration::minutes(1)), until: Some(t0 + Duration::minutes(3)), ..Default::default() };
+    let window = AuditFilter {
+        since: Some(t0 + Duration::minutes(1)),
+        until: Some(t0 + Duration::minutes(3)),
+        ..Default::default()
+    };
     let got = all(&s, &window).await;
     assert_eq!(got.len(), 2, "since is inclusive, until exclusive");
     assert_eq!(got[0].event_type, AuditEventType::PermissionsChanged);
@@ -101,7 +110,11 @@ pub async fn a_refused_change_records_nothing_and_an_applied_one_its_events(s: S
     assert!(s.users.delete_audited(admin.id, std::slice::from_ref(&gone)).await.is_err());
     assert_eq!(all(&s, &AuditFilter::default()).await, vec![created.clone()], "only the applied change's event");
     // An applied change records exactly what changed.
-    let grant = UserUpdate { permissions: Some(admin_set()), full_name: Some(hexgate_domain::FullName::parse("New").expect("name")), ..Default::default() };
+    let grant = UserUpdate {
+        permissions: Some(admin_set()),
+        full_name: Some(hexgate_domain::FullName::parse("New").expect("name")),
+        ..Default::default()
+    };
     s.users.update_audited(other.id, &grant, now(), Some(&stamp)).await.expect("update");
     let events = all(&s, &AuditFilter { subject_id: Some(other.id), ..Default::default() }).await;
     let mut types: Vec<AuditEventType> = events.iter().map(|e| e.event_type).collect();
@@ -114,11 +127,19 @@ pub async fn a_refused_change_records_nothing_and_an_applied_one_its_events(s: S
     // A session revoked writes its event; one that is not live writes none.
     let session = super::support::session(other.id, now());
     let login = stamp.event(AuditEventType::LoginSucceeded, Some(other.id), json!({"method": "password"}));
-    s.sessions.create_audited(&session, &super::support::hash("a1"), std::slice::from_ref(&login)).await.expect("login");
+    s.sessions
+        .create_audited(&session, &super::support::hash("a1"), std::slice::from_ref(&login))
+        .await
+        .expect("login");
     let revoke = stamp.event(AuditEventType::SessionRevoked, Some(other.id), json!({}));
-    assert!(s.sessions.revoke_audited(other.id, session.id, now(), std::slice::from_ref(&revoke)).await.expect("revoke"));
-    assert!(!s.sessions.revoke_audited(other.id, session.id, now(), std::slice::from_ref(&revoke)).await.expect("again"));
-    let sessions = all(&s, &AuditFilter { event_type: Some(AuditEventType::SessionRevoked), ..Default::default() }).await;
+    assert!(
+        s.sessions.revoke_audited(other.id, session.id, now(), std::slice::from_ref(&revoke)).await.expect("revoke")
+    );
+    assert!(
+        !s.sessions.revoke_audited(other.id, session.id, now(), std::slice::from_ref(&revoke)).await.expect("again")
+    );
+    let sessions =
+        all(&s, &AuditFilter { event_type: Some(AuditEventType::SessionRevoked), ..Default::default() }).await;
     assert_eq!(sessions.len(), 1, "one revocation, one event");
 }
 

@@ -1,8 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hexgate_domain::{PasswordHash, User, UserId};
 use hexgate_domain::audit::AuditEventType;
-use hexgate_ports::{AuditStamp, AccountTokenRepository, PortError, TokenHash, TokenPurpose};
+use hexgate_domain::{PasswordHash, User, UserId};
+use hexgate_ports::{AccountTokenRepository, AuditStamp, PortError, TokenHash, TokenPurpose};
 
 use super::{AccountTokenRow, InMemoryStore, State};
 

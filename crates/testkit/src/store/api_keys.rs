@@ -25,7 +25,7 @@ impl ApiKeyRepository for InMemoryStore {
     async fn list(&self, user: UserId) -> Result<Vec<ApiKey>, PortError> {
         let mut keys: Vec<ApiKey> =
             self.lock().api_keys.values().filter(|(k, _)| k.user_id == user).map(|(k, _)| k.clone()).collect();
-        keys.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        keys.sort_by_key(|k| std::cmp::Reverse((k.created_at, k.id)));
         Ok(keys)
     }
 

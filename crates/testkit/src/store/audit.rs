@@ -25,7 +25,7 @@ impl AuditLog for InMemoryStore {
             .filter(|e| after.is_none_or(|p| (e.at, e.id) < (p.at, p.id)))
             .cloned()
             .collect();
-        events.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+        events.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
         events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         Ok(events)
     }

@@ -25,7 +25,12 @@ fn held_by(job: &JobRow, worker: &str) -> bool {
 
 #[async_trait]
 impl JobQueue for InMemoryStore {
-    async fn enqueue_audited(&self, job: &NewJob, now: DateTime<Utc>, events: &[AuditEvent]) -> Result<JobId, PortError> {
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError> {
         let mut state = self.lock();
         let id = state.enqueue(job, now);
         state.record(events);

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
+use hexgate_domain::api_key::{ApiKey, ApiKeyId};
 use hexgate_domain::file::{FileFacts, FileId, OriginalFilename};
 use hexgate_domain::job::JobStatus;
 use hexgate_domain::order::{Order, OrderId};
@@ -26,7 +27,6 @@ use hexgate_domain::preferences::Preferences;
 use hexgate_domain::product::{Product, ProductId};
 use hexgate_domain::session::Session;
 use hexgate_domain::{SessionId, User, UserId};
-use hexgate_domain::api_key::{ApiKey, ApiKeyId};
 use hexgate_ports::{AuditEvent, NewJob, TokenPurpose};
 use uuid::Uuid;
 
