@@ -32,6 +32,10 @@ openapi:
 bench:
     bash bench/run.sh
 
+# GET /users/me by API key vs by access token, side by side, on a release build (see docs/benchmarks.md).
+bench-api-keys:
+    bash bench/api_keys.sh
+
 # Uploads and chat fan-out on a release build (see docs/benchmarks.md).
 bench-files-chat:
     bash bench/files_chat.sh

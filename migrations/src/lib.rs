@@ -8,6 +8,7 @@ mod m20261124_000003_jobs;
 mod m20261124_000004_account_tokens;
 mod m20261124_000005_files;
 mod m20261201_000013_job_traceparent;
+mod m20261201_000006_api_keys_and_audit;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_account_tokens::Migration),
             Box::new(m20261124_000005_files::Migration),
             Box::new(m20261201_000013_job_traceparent::Migration),
+            Box::new(m20261201_000006_api_keys_and_audit::Migration),
         ]
     }
 }

@@ -120,6 +120,21 @@ async function main(): Promise<void> {
     assert(me.email === email, `email ${me.email}`);
   });
 
+  await check("an API key reads /users/me and may not manage keys", async () => {
+    const created = expect(
+      await client.POST("/api/v1/auth/api-keys", {
+        body: { name: "ts client", scopes: ["profile:read"], expires_in_days: 30 },
+      }),
+      201,
+    );
+    assert(created.key.startsWith("hgk_") && created.prefix === created.key.slice(0, 12), "key and prefix");
+    const byKey = createHexgateClient(baseUrl, () => created.key);
+    const me = expect(await byKey.GET("/api/v1/users/me"), 200);
+    assert(me.id === user.id, `id ${me.id} != ${user.id}`);
+    const refused = await byKey.GET("/api/v1/auth/api-keys");
+    assert(refused.error?.code === "insufficient_scope", `got ${JSON.stringify(refused.error)}`);
+  });
+
   await check("list products finds the new one", async () => {
     const page = expect(
       await client.GET("/api/v1/products", { params: { query: { q: suffix, page: 1, page_size: 10 } } }),

@@ -166,6 +166,12 @@ impl From<ServiceError> for ApiError {
                     })
                     .collect(),
             ),
+            // Cursors come in query strings (the only place a client sends one back).
+            ServiceError::BadCursor => Self::validation(vec![FieldError {
+                field: Some("query.cursor".to_owned()),
+                message: "malformed, tampered with, or from another listing or filter".to_owned(),
+                code: "cursor_invalid".to_owned(),
+            }]),
             ServiceError::TooManyAttempts { retry_after_secs } => {
                 let detail = err.to_string();
                 Self { detail, ..Self::too_many_requests(retry_after_secs) }

@@ -1,5 +1,6 @@
 //! The OpenAPI document and the docs pages.
 
+mod bearer;
 mod operation_errors;
 
 use std::sync::OnceLock;
@@ -21,13 +22,15 @@ pub(crate) const SPEC_PATH: &str = "/openapi.json";
 /// the routes), never on settings or state.
 static DOCUMENT: OnceLock<Bytes> = OnceLock::new();
 
-/// apistos' document after the passes apistos cannot do itself; today one, which keeps in each
-/// operation only the error statuses it can answer (see [`operation_errors`]).
+/// apistos' document after the passes apistos cannot do itself: each operation keeps only the
+/// error statuses it can answer (see [`operation_errors`]), and the bearer scheme describes API
+/// keys and their scopes (see [`bearer`]).
 fn finish(raw: &[u8]) -> Bytes {
     let Ok(mut doc) = serde_json::from_slice::<serde_json::Value>(raw) else {
         return Bytes::copy_from_slice(raw);
     };
     operation_errors::narrow(&mut doc);
+    bearer::describe(&mut doc);
     serde_json::to_vec(&doc).map_or_else(|_| Bytes::copy_from_slice(raw), Bytes::from)
 }
 
@@ -89,6 +92,8 @@ pub(crate) fn spec() -> Spec {
             tag("orders", "Orders"),
             tag("files", "Uploads: stored at once, processed in the background"),
             tag("tasks", "Background tasks and their status"),
+            tag("api-keys", "Personal access tokens for scripts and services"),
+            tag("audit", "The security audit log"),
         ],
         ..Default::default()
     }

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hexgate_ports::{
-    AccountService, AuthService, CatalogService, ChatService, FileService, Metrics, OrderService, ProfileService,
-    RateLimiter, UserService,
+    AccountService, ApiKeyService, AuditService, AuthService, CatalogService, ChatService, FileService, Metrics, OrderService,
+    ProfileService, RateLimiter, UserService,
 };
 use ipnet::IpNet;
 
@@ -31,6 +31,8 @@ pub struct HttpState {
     /// How the chat's sockets are run (heartbeat, timeout).
     pub chat_settings: crate::ChatSettings,
     pub limiter: Arc<dyn RateLimiter>,
+    pub api_keys: Arc<ApiKeyService>,
+    pub audit: Arc<AuditService>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
     /// Requests, logins, rate-limit refusals and chat connections are counted here; `/metrics`
     /// renders it.

@@ -2,6 +2,8 @@
 //! rules (permissions, the last-admin rule, refresh-token families, pagination) that every adapter
 //! and the HTTP layer rely on. Nothing here knows about HTTP, SQL, Redis or a runtime.
 
+pub mod api_key;
+pub mod audit;
 pub mod chat;
 pub mod email;
 pub mod error;

@@ -99,11 +99,11 @@ impl ErrorCode {
         }
     }
 
-    /// Codes the contract names for features not built yet (API keys, organizations, second
+    /// Codes the contract names for features not built yet (organizations, second
     /// factors). They are in the published enum so clients can be written against them now.
     #[must_use]
     pub const fn reserved(self) -> bool {
-        matches!(self, Self::InsufficientScope | Self::LastOwner | Self::MfaRequired | Self::MfaCodeInvalid)
+        matches!(self, Self::LastOwner | Self::MfaRequired | Self::MfaCodeInvalid)
     }
 }
 
@@ -177,6 +177,7 @@ pub enum Resource {
     Order,
     File,
     Task,
+    ApiKey,
 }
 
 impl fmt::Display for Resource {
@@ -189,6 +190,7 @@ impl fmt::Display for Resource {
             Self::Order => "Order not found",
             Self::File => "File not found",
             Self::Task => "Task not found",
+            Self::ApiKey => "API key not found",
         })
     }
 }
@@ -223,6 +225,13 @@ pub enum ServiceError {
     InactiveUser,
     #[error("Insufficient permissions")]
     Forbidden,
+    /// The request came with an API key whose scopes do not cover it (or that may never do it:
+    /// managing credentials).
+    #[error("The API key's scopes do not allow this request")]
+    InsufficientScope,
+    /// A paging cursor that is malformed, tampered with, or from another listing.
+    #[error("Invalid cursor")]
+    BadCursor,
     #[error("{0}")]
     NotFound(Resource),
     #[error("Email already registered")]
@@ -270,6 +279,8 @@ impl ServiceError {
             Self::Unauthenticated => ErrorCode::NotAuthenticated,
             Self::InactiveUser => ErrorCode::InactiveUser,
             Self::Forbidden => ErrorCode::InsufficientPermissions,
+            Self::InsufficientScope => ErrorCode::InsufficientScope,
+            Self::BadCursor => ErrorCode::ValidationFailed,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::EmailTaken | Self::EmailsTaken(_) => ErrorCode::EmailTaken,
             Self::UsernameTaken | Self::UsernamesTaken(_) => ErrorCode::UsernameTaken,

@@ -17,11 +17,13 @@ pub mod usecases;
 pub use driven::*;
 pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
 pub use usecases::{
-    AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
-    JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
-    PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair,
-    TraceLink, UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL,
-    VerificationMailJob, WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AccountService, ApiKeyService, AuditPage, AuditQuery,
+    AuditRetentionJob, AuditService, AuthPolicy, AuthService, Caller, CatalogService, ChatInbox, ChatKick, ChatMember,
+    ChatService, CreatedApiKey, Credential, FileService, JobHandler, JobRunner, LAST_USED_GRANULARITY, LinkMailer,
+    LoginAttempt, NewAccount, NewApiKey, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob,
+    Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, TraceLink,
+    UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
+    WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };
 // Chats that end with their session (issue 14).
 pub use usecases::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents, ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};

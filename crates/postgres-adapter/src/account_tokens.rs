@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hexgate_domain::audit::AuditEventType;
 use hexgate_domain::{PasswordHash, User, UserId};
-use hexgate_ports::{AccountTokenRepository, PortError, TokenHash, TokenPurpose};
+use hexgate_ports::{AccountTokenRepository, AuditStamp, PortError, TokenHash, TokenPurpose};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
@@ -94,11 +95,12 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
         Ok(())
     }
 
-    async fn reset_password(
+    async fn reset_password_audited(
         &self,
         token: &TokenHash,
         new_hash: &PasswordHash,
         now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
     ) -> Result<Option<UserId>, PortError> {
         let txn = self.db.begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
@@ -120,11 +122,21 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
             .exec(&txn)
             .await
             .map_err(port_error)?;
+        let user = UserId::from_uuid(row.user_id);
+        if let Some(stamp) = stamp {
+            let event = stamp.event(AuditEventType::PasswordReset, Some(user), serde_json::json!({}));
+            crate::audit::record_in(&txn, &[event]).await?;
+        }
         txn.commit().await.map_err(port_error)?;
-        Ok(Some(UserId::from_uuid(row.user_id)))
+        Ok(Some(user))
     }
 
-    async fn verify_email(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError> {
+    async fn verify_email_audited(
+        &self,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
+    ) -> Result<Option<User>, PortError> {
         let txn = self.db.begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let Some(row) = spend(&txn, token, TokenPurpose::EmailVerification, now).await? else {
@@ -138,6 +150,11 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
             .await
             .map_err(port_error)?;
         let user = users::Entity::find_by_id(row.user_id).one(&txn).await.map_err(port_error)?;
+        if let Some(stamp) = stamp {
+            let event =
+                stamp.event(AuditEventType::EmailVerified, Some(UserId::from_uuid(row.user_id)), serde_json::json!({}));
+            crate::audit::record_in(&txn, &[event]).await?;
+        }
         txn.commit().await.map_err(port_error)?;
         user.map(crate::users::to_domain).transpose()
     }

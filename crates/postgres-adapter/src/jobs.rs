@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::job::JobStatus;
-use hexgate_ports::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob, PortError};
+use hexgate_ports::{AuditEvent, ClaimedJob, JobId, JobQueue, JobRecord, NewJob, PortError};
 use sea_orm::sea_query::{Condition, Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -72,8 +72,20 @@ fn held_by(id: JobId, worker: &str) -> Condition {
 
 #[async_trait]
 impl JobQueue for SqlJobQueue {
-    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, PortError> {
-        enqueue_in(&self.db, job, now).await
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError> {
+        if events.is_empty() {
+            return enqueue_in(&self.db, job, now).await;
+        }
+        let txn = self.db.begin().await.map_err(port_error)?;
+        let id = enqueue_in(&txn, job, now).await?;
+        crate::audit::record_in(&txn, events).await?;
+        txn.commit().await.map_err(port_error)?;
+        Ok(id)
     }
 
     async fn claim(&self, worker: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ClaimedJob>, PortError> {

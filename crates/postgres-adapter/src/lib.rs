@@ -3,6 +3,8 @@
 //! types never leave this crate: every `DbErr` becomes a `PortError` here.
 
 mod account_tokens;
+mod api_keys;
+mod audit;
 mod catalog;
 mod connection;
 mod decimal;
@@ -19,6 +21,8 @@ mod trace;
 mod users;
 
 pub use account_tokens::SqlAccountTokenRepository;
+pub use api_keys::SqlApiKeyRepository;
+pub use audit::SqlAuditLog;
 pub use catalog::SqlProductRepository;
 pub use connection::{DatabaseSettings, connect, ping};
 pub use files::SqlFileRepository;

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::session::{PresentedRefreshToken, RefreshVerdict, Session, judge_refresh};
 use hexgate_domain::{SessionId, User, UserId};
-use hexgate_ports::{PortError, RefreshOutcome, SessionRepository, TokenHash};
+use hexgate_ports::{AuditEvent, PortError, RefreshOutcome, SessionRepository, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -105,7 +105,12 @@ async fn apply_verdict(
 
 #[async_trait]
 impl SessionRepository for SqlSessionRepository {
-    async fn create(&self, session: &Session, first_token: &TokenHash) -> Result<(), PortError> {
+    async fn create_audited(
+        &self,
+        session: &Session,
+        first_token: &TokenHash,
+        events: &[AuditEvent],
+    ) -> Result<(), PortError> {
         let txn = self.db.begin().await.map_err(port_error)?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id.as_uuid()),
@@ -130,6 +135,7 @@ impl SessionRepository for SqlSessionRepository {
         .exec_without_returning(&txn)
         .await
         .map_err(port_error)?;
+        crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)
     }
 
@@ -225,17 +231,29 @@ impl SessionRepository for SqlSessionRepository {
         Ok(owned.map(|s| SessionId::from_uuid(s.id)))
     }
 
-    async fn revoke(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> Result<bool, PortError> {
+    async fn revoke_audited(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<bool, PortError> {
+        let txn = self.db.begin().await.map_err(port_error)?;
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(session.as_uuid()))
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
             .filter(sessions::Column::RevokedAt.is_null())
             .filter(sessions::Column::ExpiresAt.gt(now))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(port_error)?;
-        Ok(result.rows_affected > 0)
+        let revoked = result.rows_affected > 0;
+        if revoked {
+            crate::audit::record_in(&txn, events).await?;
+        }
+        txn.commit().await.map_err(port_error)?;
+        Ok(revoked)
     }
 
     async fn revoke_all(&self, user: UserId, except: Option<SessionId>, now: DateTime<Utc>) -> Result<u64, PortError> {

@@ -5,7 +5,7 @@ use hexgate_domain::{
     Email, FullName, Page, PageRequest, PasswordHash, PermissionSet, User, UserFilter, UserId, UserSort, UserUpdate,
     Username,
 };
-use hexgate_ports::{PortError, UserRepository};
+use hexgate_ports::{AuditEvent, AuditStamp, PortError, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -102,31 +102,33 @@ async fn begin_guarded(db: &DatabaseConnection, id: UserId) -> Result<(DatabaseT
 
 #[async_trait]
 impl UserRepository for SqlUserRepository {
-    async fn insert(&self, user: &User) -> Result<(), PortError> {
-        Entity::insert(to_active(user)).exec_without_returning(&self.db).await.map_err(port_error)?;
-        Ok(())
-    }
-
-    async fn insert_with_jobs(
+    async fn insert_audited(
         &self,
         user: &User,
         jobs: &[hexgate_ports::NewJob],
+        events: &[AuditEvent],
         now: DateTime<Utc>,
     ) -> Result<(), PortError> {
+        if jobs.is_empty() && events.is_empty() {
+            Entity::insert(to_active(user)).exec_without_returning(&self.db).await.map_err(port_error)?;
+            return Ok(());
+        }
         let txn = self.db.begin().await.map_err(port_error)?;
         Entity::insert(to_active(user)).exec_without_returning(&txn).await.map_err(port_error)?;
         for job in jobs {
             crate::jobs::enqueue_in(&txn, job, now).await?;
         }
+        crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)
     }
 
-    async fn insert_many(&self, users: &[User]) -> Result<(), PortError> {
+    async fn insert_many_audited(&self, users: &[User], events: &[AuditEvent]) -> Result<(), PortError> {
         if users.is_empty() {
             return Ok(());
         }
         let txn = self.db.begin().await.map_err(port_error)?;
         Entity::insert_many(users.iter().map(to_active)).exec_without_returning(&txn).await.map_err(port_error)?;
+        crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)
     }
 
@@ -201,7 +203,13 @@ impl UserRepository for SqlUserRepository {
         Ok(usernames.iter().filter(|u| found.iter().any(|f| f == u.as_str())).cloned().collect())
     }
 
-    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError> {
+    async fn update_audited(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+        now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
+    ) -> Result<User, PortError> {
         let touches_admin_status = update.is_active.is_some() || update.permissions.is_some();
         let (txn, before) = if touches_admin_status {
             let (txn, before, admins) = begin_guarded(&self.db, id).await?;
@@ -220,17 +228,21 @@ impl UserRepository for SqlUserRepository {
         active.id = sea_orm::Unchanged(after.id.as_uuid());
         active.created_at = sea_orm::Unchanged(after.created_at);
         active.update(&txn).await.map_err(port_error)?;
+        if let Some(stamp) = stamp {
+            crate::audit::record_in(&txn, &stamp.user_change_events(&before, &after)).await?;
+        }
         txn.commit().await.map_err(port_error)?;
         Ok(after)
     }
 
-    async fn delete(&self, id: UserId) -> Result<(), PortError> {
+    async fn delete_audited(&self, id: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
         let (txn, before, admins) = begin_guarded(&self.db, id).await?;
         if is_active_admin(&before) {
             ensure_an_admin_remains(&before, None, admins)?;
         }
         // Sessions and refresh tokens go by ON DELETE CASCADE.
         Entity::delete_by_id(id.as_uuid()).exec(&txn).await.map_err(port_error)?;
+        crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)
     }
 }

@@ -7,8 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
-    DatabaseConnection, SqlAccountTokenRepository, SqlFileRepository, SqlJobQueue, SqlOrderRepository,
-    SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
+    DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
+    SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;
@@ -22,7 +22,9 @@ fn storage(db: DatabaseConnection) -> Storage {
         orders: Arc::new(SqlOrderRepository::new(db.clone())),
         preferences: Arc::new(SqlPreferencesRepository::new(db.clone())),
         files: Arc::new(SqlFileRepository::new(db.clone())),
-        jobs: Arc::new(SqlJobQueue::new(db)),
+        jobs: Arc::new(SqlJobQueue::new(db.clone())),
+        api_keys: Arc::new(SqlApiKeyRepository::new(db.clone())),
+        audit: Arc::new(SqlAuditLog::new(db)),
     }
 }
 

@@ -58,6 +58,14 @@ pub struct Config {
     pub uploads: UploadSettings,
     pub jobs: JobSettings,
     pub observability: ObservabilitySettings,
+    pub audit: AuditSettings,
+}
+
+/// How long audit events are kept, and how often the retention job looks for older ones.
+#[derive(Debug, Clone)]
+pub struct AuditSettings {
+    pub retention_days: u32,
+    pub prune_interval: Duration,
 }
 
 /// Metrics and traces (docs/observability.md).
@@ -145,6 +153,7 @@ impl fmt::Debug for Config {
             .field("uploads", &self.uploads)
             .field("jobs", &self.jobs)
             .field("observability", &self.observability)
+            .field("audit", &self.audit)
             .finish_non_exhaustive()
     }
 }
@@ -256,6 +265,7 @@ impl Config {
             uploads: uploads(vars)?,
             jobs: jobs(vars)?,
             chat: chat(vars)?,
+            audit: audit(vars)?,
         })
     }
 }
@@ -517,6 +527,14 @@ fn chat(vars: &Vars) -> Result<ChatSettings, ConfigError> {
         send_queue: vars.positive("CHAT_SEND_QUEUE", 256)?,
         messages_per_minute: vars.positive("CHAT_MESSAGES_PER_MINUTE", hexgate_ports::DEFAULT_MESSAGES_PER_MINUTE)?,
         session_check_interval: Duration::from_millis(vars.positive("CHAT_SESSION_CHECK_INTERVAL_MS", 60_000)?),
+    })
+}
+
+/// `AUDIT_RETENTION_DAYS` (default 365), `AUDIT_PRUNE_INTERVAL_SECONDS` (default 3600).
+fn audit(vars: &Vars) -> Result<AuditSettings, ConfigError> {
+    Ok(AuditSettings {
+        retention_days: vars.positive("AUDIT_RETENTION_DAYS", 365)?,
+        prune_interval: Duration::from_secs(vars.positive("AUDIT_PRUNE_INTERVAL_SECONDS", 3600)?),
     })
 }
 

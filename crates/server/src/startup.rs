@@ -183,7 +183,15 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     } else {
         config.tokens.jwt.clone()
     };
+    let sealer = Arc::new(hexgate_crypto_adapter::HmacCursorSealer::new(&jwt.secret));
     let tokens = Arc::new(JwtIssuer::new(jwt).map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?);
+    let audit_log: Arc<dyn hexgate_ports::AuditLog> = Arc::new(hexgate_postgres_adapter::SqlAuditLog::new(db.clone()));
+    let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer, Arc::new(SystemClock)));
+    let api_keys = Arc::new(hexgate_ports::ApiKeyService::new(
+        Arc::new(hexgate_postgres_adapter::SqlApiKeyRepository::new(db.clone())),
+        tokens.clone(),
+        Arc::new(SystemClock),
+    ));
     let users_repo = Arc::new(SqlUserRepository::new(db.clone()));
     let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
@@ -212,6 +220,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         hasher: hasher.clone(),
         clock: clock.clone(),
         access_events: Some(access_events.clone()),
+        users: users_repo.clone(),
     });
     let auth = Arc::new(
         AuthService::new(
@@ -225,7 +234,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             clock.clone(),
             config.auth.clone(),
         )
-        .with_access_events(access_events),
+        .with_access_events(access_events)
+        .with_audit(audit_log),
     );
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
@@ -267,6 +277,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         chat,
         chat_settings: config.chat.clone(),
         limiter,
+        api_keys,
+        audit: audit.clone(),
         readiness,
         metrics: metrics.clone(),
     };
@@ -308,6 +320,13 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with(hexgate_ports::PASSWORD_RESET_MAIL, Arc::new(hexgate_ports::PasswordResetMailJob(links.clone())))
         .with(hexgate_ports::VERIFICATION_MAIL, Arc::new(hexgate_ports::VerificationMailJob(links)))
+        .with(
+            hexgate_ports::AUDIT_RETENTION,
+            Arc::new(hexgate_ports::AuditRetentionJob {
+                audit,
+                retention: chrono::Duration::days(i64::from(config.audit.retention_days)),
+            }),
+        )
         .with(
             hexgate_ports::PROCESS_FILE,
             Arc::new(hexgate_ports::ProcessFileJob { files: files_repo, store: file_store, clock: clock.clone() }),
@@ -359,6 +378,8 @@ pub struct Application {
     pub metrics_port: Option<u16>,
     metrics_server: Option<HttpServerHandle>,
     workers: crate::workers::WorkerPool,
+    /// Queues the audit log's retention job now and then (where jobs run).
+    retention: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -389,8 +410,14 @@ impl Application {
             None => (None, None),
         };
         let workers = crate::workers::WorkerPool::start(services.jobs.clone(), &config.jobs, services.wakeup.clone());
+        let retention = (config.jobs.workers > 0).then(|| {
+            crate::retention::start(
+                Arc::new(hexgate_postgres_adapter::SqlJobQueue::new(services.db.clone())),
+                config.audit.prune_interval,
+            )
+        });
         info!(host = %app.host, port, "hexgate listening");
-        Ok(Self { port, server, services, metrics_port, metrics_server, workers })
+        Ok(Self { port, server, services, metrics_port, metrics_server, workers, retention })
     }
 
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server.
@@ -416,6 +443,9 @@ impl Application {
         }
         served?;
         // In-flight requests are done; let the workers finish their current job, then close.
+        if let Some(retention) = &self.retention {
+            retention.abort();
+        }
         self.workers.shutdown().await;
         self.services.db.close().await.ok();
         info!("hexgate stopped");

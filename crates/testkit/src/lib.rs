@@ -20,8 +20,8 @@ use std::sync::Arc;
 
 pub use doubles::{FastHasher, ManualClock, RecordingMailer};
 use hexgate_ports::{
-    AccountTokenRepository, FileRepository, JobQueue, OrderRepository, PreferencesRepository, ProductRepository,
-    SessionRepository, UserRepository,
+    AccountTokenRepository, ApiKeyRepository, AuditLog, FileRepository, JobQueue, OrderRepository,
+    PreferencesRepository, ProductRepository, SessionRepository, UserRepository,
 };
 pub use store::InMemoryStore;
 
@@ -37,4 +37,6 @@ pub struct Storage {
     pub preferences: Arc<dyn PreferencesRepository>,
     pub files: Arc<dyn FileRepository>,
     pub jobs: Arc<dyn JobQueue>,
+    pub api_keys: Arc<dyn ApiKeyRepository>,
+    pub audit: Arc<dyn AuditLog>,
 }

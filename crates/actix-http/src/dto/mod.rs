@@ -2,6 +2,8 @@
 //! becomes domain values through `IntoDomain` (the rules themselves are the domain's parsers);
 //! schemas and examples for the OpenAPI document come from schemars attributes.
 
+mod api_keys;
+mod audit;
 mod auth;
 mod commerce;
 mod common;
@@ -9,6 +11,8 @@ mod files;
 mod system;
 mod users;
 
+pub(crate) use api_keys::*;
+pub(crate) use audit::*;
 pub(crate) use auth::*;
 pub(crate) use commerce::*;
 pub(crate) use common::*;

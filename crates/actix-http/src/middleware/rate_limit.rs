@@ -1,5 +1,7 @@
 //! Per-client, per-route-pattern limits. The client is the user id when a valid bearer token is
-//! presented (so users behind one NAT don't share a budget), else the IP. All methods on one
+//! presented (so users behind one NAT don't share a budget), else the IP. An API key counts
+//! against its owner: its lookup (one indexed read) happens here, and the bearer extractors reuse
+//! it, so a request made with a key still costs one lookup. All methods on one
 //! pattern share a key, and `/api/v1/users/{id}` is one pattern whatever the id.
 
 use std::time::Duration;
@@ -9,7 +11,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::web::Data;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpMessage, ResponseError};
 
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
@@ -50,12 +52,25 @@ pub(crate) async fn rate_limit(
     let (limit, client) = if pattern == LOGIN_ROUTE {
         (settings.login_rate_limit_per_minute, format!("ip:{}", ClientIp::of(req.request())))
     } else {
-        let user = req
+        let token = req
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|token| state.auth.subject_of(token));
+            .map(str::trim)
+            .map(str::to_owned);
+        let user = match token {
+            Some(key) if crate::extract::is_api_key(&key) => match state.api_keys.authenticate(&key).await {
+                Ok(caller) => {
+                    let id = caller.user.id;
+                    req.extensions_mut().insert(crate::extract::KnownKey(caller));
+                    Some(id)
+                }
+                Err(_) => None,
+            },
+            Some(token) => state.auth.subject_of(&token),
+            None => None,
+        };
         let client = user.map_or_else(|| format!("ip:{}", ClientIp::of(req.request())), |id| format!("user:{id}"));
         (settings.rate_limit_per_minute, client)
     };

@@ -45,8 +45,10 @@ const REQUEST_BODY: &[ErrorCode] = &[
 /// Path (`Path<…>`, every one a UUID) or query (`ValidQuery`) parameters that do not decode.
 const PARAMETERS: &[ErrorCode] = &[ErrorCode::ValidationFailed];
 
-/// A bearer-token requirement (`CurrentUser`): no, a bad or a revoked token; an inactive user.
-const BEARER: &[ErrorCode] = &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser];
+/// A bearer requirement (`CurrentUser`, `SessionUser`): no, a bad or a revoked token or key; an
+/// inactive user; an API key whose scopes do not cover the route (or any key, where only a session
+/// may act).
+const BEARER: &[ErrorCode] = &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser, ErrorCode::InsufficientScope];
 
 /// The security scheme that marks an operation as taking `CurrentUser`.
 const BEARER_SCHEME: &str = "BearerAuth";
@@ -75,6 +77,7 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
             ErrorCode::NotAuthenticated,
             ErrorCode::InactiveUser,
             ErrorCode::InsufficientPermissions,
+            ErrorCode::InsufficientScope,
             ErrorCode::EmailTaken,
             ErrorCode::UsernameTaken,
         ],
@@ -124,6 +127,13 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("download_file", &[ErrorCode::NotFound]),
     ("delete_file", &[ErrorCode::NotFound]),
     ("read_task", &[ErrorCode::NotFound]),
+    // API keys: a key that is not the caller's is 404.
+    ("create_api_key", &[]),
+    ("list_api_keys", &[]),
+    ("revoke_api_key", &[ErrorCode::NotFound]),
+    // The audit log: admins read everything; a cursor is a query parameter (422 when bad).
+    ("list_audit_events", &[ErrorCode::InsufficientPermissions]),
+    ("list_my_audit_events", &[]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -287,7 +297,8 @@ mod tests {
         let ops: std::collections::BTreeMap<String, Value> = operations(&doc).into_iter().collect();
         let errors = |id: &str| error_statuses(&ops[id]);
         // Bearer only: no body, no parameters, no use-case refusal.
-        assert_eq!(errors("read_me"), set(&["400", "401", "429", "500", "503"]));
+        // (403: an API key without `profile:read`.)
+        assert_eq!(errors("read_me"), set(&["400", "401", "403", "429", "500", "503"]));
         // Anonymous, a query: no 400, 401 or 403.
         assert_eq!(errors("list_products"), set(&["422", "429", "500", "503"]));
         // Sign-up: a body, `MaybeUser` and closed registration, taken names.

@@ -10,7 +10,7 @@ use crate::dto::{
     Accepted, ForgotPassword, LogoutRequest, PasswordChange, RefreshRequest, ResetPassword, SessionPath,
     SessionResponse, TokenResponse, VerifyEmail,
 };
-use crate::extract::{CurrentUser, OptionalJson, TokenForm, ValidJson};
+use crate::extract::{Context, OptionalJson, SessionUser, TokenForm, ValidJson};
 use crate::{ApiError, HttpState};
 
 /// Log in (OAuth2 password grant)
@@ -22,6 +22,7 @@ use crate::{ApiError, HttpState};
 pub(crate) async fn token(
     req: HttpRequest,
     state: Data<HttpState>,
+    context: Context,
     form: TokenForm,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let form = form.0;
@@ -31,7 +32,7 @@ pub(crate) async fn token(
         user_agent: req.headers().get("user-agent").and_then(|v| v.to_str().ok()).map(str::to_owned),
         ip: ClientIp::of(&req).0.map(|ip| ip.to_string()),
     };
-    let result = state.auth.login(attempt).await;
+    let result = state.auth.login(attempt, &context.0).await;
     if let Some(outcome) = login_outcome(&result) {
         state.metrics.login(outcome);
     }
@@ -59,9 +60,10 @@ fn login_outcome<T>(result: &Result<T, hexgate_ports::ServiceError>) -> Option<h
 #[api_operation(operation_id = "refresh_token", tag = "auth")]
 pub(crate) async fn refresh(
     state: Data<HttpState>,
+    context: Context,
     body: ValidJson<RefreshRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(state.auth.refresh(&body.0.refresh_token).await?.into()))
+    Ok(Json(state.auth.refresh(&body.0.refresh_token, &context.0).await?.into()))
 }
 
 /// Log out
@@ -71,11 +73,12 @@ pub(crate) async fn refresh(
 #[api_operation(operation_id = "logout", tag = "auth")]
 pub(crate) async fn logout(
     state: Data<HttpState>,
-    user: CurrentUser,
+    user: SessionUser,
+    context: Context,
     body: OptionalJson<LogoutRequest>,
 ) -> Result<NoContent, ApiError> {
     let refresh = body.0.and_then(|b| b.refresh_token);
-    state.auth.logout(&user.0, refresh.as_deref()).await?;
+    state.auth.logout(&user.0, refresh.as_deref(), &context.0).await?;
     Ok(NoContent)
 }
 
@@ -85,11 +88,12 @@ pub(crate) async fn logout(
 #[api_operation(operation_id = "change_password", tag = "auth")]
 pub(crate) async fn change_password(
     state: Data<HttpState>,
-    user: CurrentUser,
+    user: SessionUser,
+    context: Context,
     body: ValidJson<PasswordChange>,
 ) -> Result<NoContent, ApiError> {
     let change = body.0;
-    state.auth.change_password(&user.0, &change.current, &change.new).await?;
+    state.auth.change_password(&user.0, &change.current, &change.new, &context.0).await?;
     Ok(NoContent)
 }
 
@@ -97,7 +101,7 @@ pub(crate) async fn change_password(
 #[api_operation(operation_id = "list_sessions", tag = "auth")]
 pub(crate) async fn list_sessions(
     state: Data<HttpState>,
-    user: CurrentUser,
+    user: SessionUser,
 ) -> Result<Json<Vec<SessionResponse>>, ApiError> {
     let sessions = state.auth.sessions(&user.0).await?;
     Ok(Json(sessions.into_iter().map(SessionResponse::from).collect()))
@@ -109,10 +113,11 @@ pub(crate) async fn list_sessions(
 #[api_operation(operation_id = "revoke_session", tag = "auth")]
 pub(crate) async fn revoke_session(
     state: Data<HttpState>,
-    user: CurrentUser,
+    user: SessionUser,
+    context: Context,
     path: Path<SessionPath>,
 ) -> Result<NoContent, ApiError> {
-    state.auth.revoke_session(&user.0, SessionId::from_uuid(path.id)).await?;
+    state.auth.revoke_session(&user.0, SessionId::from_uuid(path.id), &context.0).await?;
     Ok(NoContent)
 }
 
@@ -123,9 +128,10 @@ pub(crate) async fn revoke_session(
 #[api_operation(operation_id = "forgot_password", tag = "auth")]
 pub(crate) async fn forgot_password(
     state: Data<HttpState>,
+    context: Context,
     body: ValidJson<ForgotPassword>,
 ) -> Result<AcceptedJson<Accepted>, ApiError> {
-    state.account.forgot_password(&body.0).await?;
+    state.account.forgot_password(&body.0, &context.0).await?;
     Ok(AcceptedJson(Accepted { detail: "If the address is registered, a reset link is on its way" }))
 }
 
@@ -135,10 +141,11 @@ pub(crate) async fn forgot_password(
 #[api_operation(operation_id = "reset_password", tag = "auth")]
 pub(crate) async fn reset_password(
     state: Data<HttpState>,
+    context: Context,
     body: ValidJson<ResetPassword>,
 ) -> Result<NoContent, ApiError> {
     let reset = body.0;
-    state.account.reset_password(&reset.token, &reset.password).await?;
+    state.account.reset_password(&reset.token, &reset.password, &context.0).await?;
     Ok(NoContent)
 }
 
@@ -148,7 +155,7 @@ pub(crate) async fn reset_password(
 #[api_operation(operation_id = "request_verification", tag = "auth")]
 pub(crate) async fn request_verification(
     state: Data<HttpState>,
-    user: CurrentUser,
+    user: SessionUser,
 ) -> Result<AcceptedJson<Accepted>, ApiError> {
     state.account.request_verification(&user.0.user).await?;
     Ok(AcceptedJson(Accepted { detail: "A verification link is on its way" }))
@@ -160,7 +167,8 @@ pub(crate) async fn request_verification(
 #[api_operation(operation_id = "verify_email", tag = "auth")]
 pub(crate) async fn verify_email(
     state: Data<HttpState>,
+    context: Context,
     body: ValidJson<VerifyEmail>,
 ) -> Result<Json<crate::dto::UserResponse>, ApiError> {
-    Ok(Json(state.account.verify_email(&body.0.token).await?.into()))
+    Ok(Json(state.account.verify_email(&body.0.token, &context.0).await?.into()))
 }

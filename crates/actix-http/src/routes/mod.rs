@@ -1,3 +1,5 @@
+mod api_keys;
+mod audit;
 mod auth;
 mod commerce;
 mod files;
@@ -22,12 +24,20 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/forgot-password").route(post().to(auth::forgot_password)))
                 .service(resource("/reset-password").route(post().to(auth::reset_password)))
                 .service(resource("/verify/request").route(post().to(auth::request_verification)))
-                .service(resource("/verify").route(post().to(auth::verify_email))),
+                .service(resource("/verify").route(post().to(auth::verify_email)))
+                .service(
+                    resource("/api-keys")
+                        .route(get().to(api_keys::list_api_keys))
+                        .route(post().to(api_keys::create_api_key)),
+                )
+                .service(resource("/api-keys/{id}").route(delete().to(api_keys::revoke_api_key))),
         )
+        .service(resource("/api/v1/audit-events").route(get().to(audit::list_audit_events)))
         .service(
             scope("/api/v1/users")
                 .service(resource("").route(get().to(users::list_users)).route(post().to(users::create_user)))
                 .service(resource("/me").route(get().to(users::read_me)).route(patch().to(users::update_me)))
+                .service(resource("/me/audit-events").route(get().to(audit::list_my_audit_events)))
                 .service(resource("/batch").route(post().to(users::create_users_batch)))
                 .service(
                     resource("/{id}")

@@ -6,7 +6,7 @@ use hexgate_domain::UserId;
 use crate::dto::{
     BatchCreate, PageResponse, PermissionsUpdate, UserCreate, UserListQuery, UserPatch, UserPath, UserResponse,
 };
-use crate::extract::{CurrentUser, MaybeUser, ValidJson, ValidQuery};
+use crate::extract::{Context, CurrentUser, MaybeUser, ValidJson, ValidQuery};
 use crate::{ApiError, HttpState};
 
 /// Create a user (sign up)
@@ -17,11 +17,12 @@ use crate::{ApiError, HttpState};
 pub(crate) async fn create_user(
     state: Data<HttpState>,
     caller: MaybeUser,
+    context: Context,
     body: ValidJson<UserCreate>,
 ) -> Result<CreatedJson<UserResponse>, ApiError> {
     let account = body.0;
     let actor = caller.0.as_ref().map(|p| &p.user);
-    let user = state.users.register(actor, account).await?;
+    let user = state.users.register(actor, account, &context.0).await?;
     Ok(CreatedJson(user.into()))
 }
 
@@ -52,10 +53,11 @@ pub(crate) async fn read_me(caller: CurrentUser) -> Result<Json<UserResponse>, A
 pub(crate) async fn update_me(
     state: Data<HttpState>,
     caller: CurrentUser,
+    context: Context,
     body: ValidJson<UserPatch>,
 ) -> Result<Json<UserResponse>, ApiError> {
     let me = &caller.0.user;
-    let user = state.users.update(me, me.id, body.0).await?;
+    let user = state.users.update(me, me.id, body.0, &context.0).await?;
     Ok(Json(user.into()))
 }
 
@@ -66,10 +68,11 @@ pub(crate) async fn update_me(
 pub(crate) async fn create_users_batch(
     state: Data<HttpState>,
     caller: CurrentUser,
+    context: Context,
     body: ValidJson<BatchCreate>,
 ) -> Result<CreatedJson<Vec<UserResponse>>, ApiError> {
     let accounts = body.0;
-    let users = state.users.create_batch(&caller.0.user, accounts).await?;
+    let users = state.users.create_batch(&caller.0.user, accounts, &context.0).await?;
     Ok(CreatedJson(users.into_iter().map(UserResponse::from).collect()))
 }
 
@@ -93,10 +96,11 @@ pub(crate) async fn read_user(
 pub(crate) async fn update_user(
     state: Data<HttpState>,
     caller: CurrentUser,
+    context: Context,
     path: Path<UserPath>,
     body: ValidJson<UserPatch>,
 ) -> Result<Json<UserResponse>, ApiError> {
-    let user = state.users.update(&caller.0.user, UserId::from_uuid(path.id), body.0).await?;
+    let user = state.users.update(&caller.0.user, UserId::from_uuid(path.id), body.0, &context.0).await?;
     Ok(Json(user.into()))
 }
 
@@ -107,9 +111,10 @@ pub(crate) async fn update_user(
 pub(crate) async fn delete_user(
     state: Data<HttpState>,
     caller: CurrentUser,
+    context: Context,
     path: Path<UserPath>,
 ) -> Result<NoContent, ApiError> {
-    state.users.delete(&caller.0.user, UserId::from_uuid(path.id)).await?;
+    state.users.delete(&caller.0.user, UserId::from_uuid(path.id), &context.0).await?;
     Ok(NoContent)
 }
 
@@ -120,10 +125,11 @@ pub(crate) async fn delete_user(
 pub(crate) async fn set_permissions(
     state: Data<HttpState>,
     caller: CurrentUser,
+    context: Context,
     path: Path<UserPath>,
     body: ValidJson<PermissionsUpdate>,
 ) -> Result<Json<UserResponse>, ApiError> {
     let permissions = body.0;
-    let user = state.users.set_permissions(&caller.0.user, UserId::from_uuid(path.id), permissions).await?;
+    let user = state.users.set_permissions(&caller.0.user, UserId::from_uuid(path.id), permissions, &context.0).await?;
     Ok(Json(user.into()))
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use hexgate_domain::job::JobStatus;
 use uuid::Uuid;
 
-use crate::PortError;
+use crate::{AuditEvent, PortError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct JobId(pub Uuid);
@@ -53,7 +53,17 @@ pub struct JobRecord {
 pub trait JobQueue: Send + Sync {
     /// Queues a job on its own. Jobs caused by a change are written by that change's repository
     /// method, in its transaction, instead.
-    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, PortError>;
+    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, PortError> {
+        self.enqueue_audited(job, now, &[]).await
+    }
+
+    /// Queues a job and records `events`, in one transaction.
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError>;
 
     /// Takes the oldest due job — queued and due, or running with an expired lease — for `worker`
     /// until `now + lease`. Each job is held by one worker at a time.

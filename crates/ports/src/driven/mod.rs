@@ -3,6 +3,8 @@
 //! traits; every one is object-safe so the binary can pick adapters at run time.
 
 pub mod account_tokens;
+pub mod api_keys;
+pub mod audit;
 pub mod catalog;
 pub mod clock;
 pub mod crypto;
@@ -19,6 +21,8 @@ pub mod sessions;
 pub mod users;
 
 pub use account_tokens::{AccountTokenRepository, TokenPurpose};
+pub use api_keys::ApiKeyRepository;
+pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditPosition, AuditStamp, CursorSealer, RequestContext};
 pub use catalog::ProductRepository;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{

@@ -3,7 +3,7 @@ use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::session::Session;
 use hexgate_domain::{SessionId, User, UserId};
 
-use crate::{PortError, TokenHash};
+use crate::{AuditEvent, PortError, TokenHash};
 
 /// The result of presenting a refresh token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +24,17 @@ pub enum RefreshOutcome {
 #[async_trait]
 pub trait SessionRepository: Send + Sync {
     /// Starts a family with its first token.
-    async fn create(&self, session: &Session, first_token: &TokenHash) -> Result<(), PortError>;
+    async fn create(&self, session: &Session, first_token: &TokenHash) -> Result<(), PortError> {
+        self.create_audited(session, first_token, &[]).await
+    }
+
+    /// Starts a family and records `events` (the login), in one transaction.
+    async fn create_audited(
+        &self,
+        session: &Session,
+        first_token: &TokenHash,
+        events: &[AuditEvent],
+    ) -> Result<(), PortError>;
 
     /// Applies [`hexgate_domain::session::judge_refresh`] to the presented token atomically: two
     /// concurrent refreshes of one token can never both rotate it.
@@ -48,7 +58,19 @@ pub trait SessionRepository: Send + Sync {
     async fn find_by_token(&self, user: UserId, token: &TokenHash) -> Result<Option<SessionId>, PortError>;
 
     /// Revokes one of the user's sessions. `false` when the user has no such live session.
-    async fn revoke(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> Result<bool, PortError>;
+    async fn revoke(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> Result<bool, PortError> {
+        self.revoke_audited(user, session, now, &[]).await
+    }
+
+    /// As [`Self::revoke`]; `events` are written in the same transaction, and only when a session
+    /// was revoked.
+    async fn revoke_audited(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<bool, PortError>;
 
     /// Revokes every live session of the user but `except`. Returns how many.
     async fn revoke_all(&self, user: UserId, except: Option<SessionId>, now: DateTime<Utc>) -> Result<u64, PortError>;

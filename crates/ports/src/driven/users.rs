@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::{Email, Page, PageRequest, User, UserFilter, UserId, UserUpdate, Username};
 
-use crate::PortError;
+use crate::{AuditEvent, AuditStamp, NewJob, PortError};
 
 /// Where users are kept. Uniqueness of e-mail and username is the store's job (a unique index),
 /// so concurrent sign-ups cannot both win.
@@ -14,14 +14,32 @@ use crate::PortError;
 /// the database cannot be reached.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    async fn insert(&self, user: &User) -> Result<(), PortError>;
+    async fn insert(&self, user: &User) -> Result<(), PortError> {
+        self.insert_audited(user, &[], &[], user.created_at).await
+    }
 
     /// Inserts the user and queues `jobs` in the same transaction: the jobs exist exactly when
     /// the user does.
-    async fn insert_with_jobs(&self, user: &User, jobs: &[crate::NewJob], now: DateTime<Utc>) -> Result<(), PortError>;
+    async fn insert_with_jobs(&self, user: &User, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), PortError> {
+        self.insert_audited(user, jobs, &[], now).await
+    }
+
+    /// Inserts the user, queues `jobs` and records `events`, all in one transaction.
+    async fn insert_audited(
+        &self,
+        user: &User,
+        jobs: &[NewJob],
+        events: &[AuditEvent],
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError>;
 
     /// Inserts all or none, in one transaction.
-    async fn insert_many(&self, users: &[User]) -> Result<(), PortError>;
+    async fn insert_many(&self, users: &[User]) -> Result<(), PortError> {
+        self.insert_many_audited(users, &[]).await
+    }
+
+    /// Inserts all or none and records `events`, in one transaction.
+    async fn insert_many_audited(&self, users: &[User], events: &[AuditEvent]) -> Result<(), PortError>;
 
     async fn get(&self, id: UserId) -> Result<Option<User>, PortError>;
 
@@ -37,8 +55,26 @@ pub trait UserRepository: Send + Sync {
     async fn taken_usernames(&self, usernames: &[Username]) -> Result<Vec<Username>, PortError>;
 
     /// Applies `update` and returns the user after it, enforcing the last-admin rule.
-    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError>;
+    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError> {
+        self.update_audited(id, update, now, None).await
+    }
+
+    /// As [`Self::update`]; with a `stamp`, the events the change makes
+    /// ([`AuditStamp::user_change_events`] of the row before and after) are written in its
+    /// transaction.
+    async fn update_audited(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+        now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
+    ) -> Result<User, PortError>;
 
     /// Deletes the user and everything that belongs to them, enforcing the last-admin rule.
-    async fn delete(&self, id: UserId) -> Result<(), PortError>;
+    async fn delete(&self, id: UserId) -> Result<(), PortError> {
+        self.delete_audited(id, &[]).await
+    }
+
+    /// As [`Self::delete`], recording `events` in the same transaction.
+    async fn delete_audited(&self, id: UserId, events: &[AuditEvent]) -> Result<(), PortError>;
 }

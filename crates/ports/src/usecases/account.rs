@@ -11,9 +11,12 @@ use secrecy::ExposeSecret;
 use super::access::{AccessEnded, AccessEvents, announce};
 use super::jobs::JobHandler;
 use super::mails::escape;
+use hexgate_domain::audit::AuditEventType;
+use serde_json::json;
+
 use crate::{
-    AccountTokenRepository, Clock, JobQueue, Mail, Mailer, NewJob, PasswordHasher, ServiceError, TokenIssuer,
-    TokenPurpose, UserRepository,
+    AccountTokenRepository, AuditStamp, Clock, JobQueue, Mail, Mailer, NewJob, PasswordHasher, RequestContext,
+    ServiceError, TokenIssuer, TokenPurpose, UserRepository,
 };
 
 pub const PASSWORD_RESET_MAIL: &str = "password_reset_mail";
@@ -31,6 +34,8 @@ pub struct AccountService {
     pub clock: Arc<dyn Clock>,
     /// Told when a reset ends every session, so open connections on them (chats) end too.
     pub access_events: Option<Arc<AccessEvents>>,
+    /// To name the account a reset request concerns in the audit log.
+    pub users: Arc<dyn UserRepository>,
 }
 
 impl AccountService {
@@ -40,17 +45,30 @@ impl AccountService {
     ///
     /// # Errors
     /// Store errors only.
-    pub async fn forgot_password(&self, email: &Email) -> Result<(), ServiceError> {
+    pub async fn forgot_password(&self, email: &Email, context: &RequestContext) -> Result<(), ServiceError> {
         let job = NewJob { kind: PASSWORD_RESET_MAIL.to_owned(), payload: email.to_string(), max_attempts: 5 };
-        self.jobs.enqueue(&job, self.clock.now()).await?;
+        // One indexed read whether or not the address is registered; the event names the
+        // account when there is one (the response never does).
+        let subject = self.users.find_by_login(email.as_str()).await?.map(|u| u.id);
+        let now = self.clock.now();
+        let event =
+            AuditStamp::new(now, None, context).event(AuditEventType::PasswordResetRequested, subject, json!({}));
+        self.jobs.enqueue_audited(&job, now, &[event]).await?;
         Ok(())
     }
 
     /// # Errors
     /// `InvalidToken` for an unknown, used or expired token.
-    pub async fn reset_password(&self, token: &str, new_password: &Password) -> Result<(), ServiceError> {
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        new_password: &Password,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
         let hash = self.hasher.hash(new_password).await?;
-        match self.tokens.reset_password(&self.issuer.hash_refresh(token), &hash, self.clock.now()).await? {
+        let now = self.clock.now();
+        let stamp = AuditStamp::new(now, None, context);
+        match self.tokens.reset_password_audited(&self.issuer.hash_refresh(token), &hash, now, Some(&stamp)).await? {
             Some(user) => {
                 tracing::info!(user_id = %user, "password reset; every session revoked");
                 announce(self.access_events.as_ref(), AccessEnded::AllSessions { user, except: None }).await;
@@ -70,9 +88,11 @@ impl AccountService {
 
     /// # Errors
     /// `InvalidToken` for an unknown, used or expired token.
-    pub async fn verify_email(&self, token: &str) -> Result<User, ServiceError> {
+    pub async fn verify_email(&self, token: &str, context: &RequestContext) -> Result<User, ServiceError> {
+        let now = self.clock.now();
+        let stamp = AuditStamp::new(now, None, context);
         self.tokens
-            .verify_email(&self.issuer.hash_refresh(token), self.clock.now())
+            .verify_email_audited(&self.issuer.hash_refresh(token), now, Some(&stamp))
             .await?
             .ok_or(ServiceError::InvalidToken)
     }

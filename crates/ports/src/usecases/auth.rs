@@ -8,9 +8,14 @@ use secrecy::SecretString;
 use tracing::{info, warn};
 
 use super::access::{AccessEnded, AccessEvents, announce};
+use hexgate_domain::UserId;
+use hexgate_domain::audit::AuditEventType;
+use serde_json::{Value, json};
+
 use crate::{
-    AccessClaims, AccountTokenRepository, Clock, PasswordHasher, RateLimiter, RefreshOutcome, Resource, RevocationList,
-    ServiceError, SessionRepository, TokenIssuer, TokenPurpose, UserRepository,
+    AccessClaims, AccountTokenRepository, AuditLog, AuditStamp, Clock, PasswordHasher, RateLimiter, RefreshOutcome,
+    RequestContext, Resource, RevocationList, ServiceError, SessionRepository, TokenIssuer, TokenPurpose,
+    UserRepository,
 };
 
 /// The knobs of authentication, from configuration.
@@ -64,6 +69,8 @@ pub struct AuthService {
     policy: AuthPolicy,
     /// Told when sessions end, so open connections on them (chats) end too.
     access_events: Option<Arc<AccessEvents>>,
+    /// Where events with no change of their own go (failed logins, refresh-token reuse).
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 impl AuthService {
@@ -91,6 +98,7 @@ impl AuthService {
             clock,
             policy,
             access_events: None,
+            audit: None,
         }
     }
 
@@ -101,6 +109,31 @@ impl AuthService {
         self
     }
 
+    /// Records failed logins and refresh-token reuse in `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    fn stamp(&self, actor: Option<UserId>, context: &RequestContext) -> AuditStamp {
+        AuditStamp::new(self.clock.now(), actor, context)
+    }
+
+    /// Appends an event that records no change of its own.
+    async fn record(
+        &self,
+        context: &RequestContext,
+        event_type: AuditEventType,
+        subject: Option<UserId>,
+        details: Value,
+    ) -> Result<(), ServiceError> {
+        if let Some(audit) = &self.audit {
+            audit.append(&self.stamp(None, context).event(event_type, subject, details)).await?;
+        }
+        Ok(())
+    }
+
     /// The OAuth2 password grant. A wrong password and an unknown user get the same error after
     /// the same work (one hash verification). Failures are counted per account (user id, or the
     /// normalised name when there is no such user) before the password is checked, so past the
@@ -109,7 +142,7 @@ impl AuthService {
     /// # Errors
     /// `InvalidCredentials`, `TooManyAttempts`, `InactiveUser`, or a store error.
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, attempt: LoginAttempt) -> Result<TokenPair, ServiceError> {
+    pub async fn login(&self, attempt: LoginAttempt, context: &RequestContext) -> Result<TokenPair, ServiceError> {
         let login = attempt.login.trim().to_lowercase();
         let user = if login.is_empty() { None } else { self.users.find_by_login(&login).await? };
         let account_key = match &user {
@@ -117,7 +150,9 @@ impl AuthService {
             None => format!("login-failures:name:{login}"),
         };
         let window = self.counters.hit(&account_key, self.policy.login_failure_window).await?;
+        let subject = user.as_ref().map(|u| u.id);
         if window.count > self.policy.login_max_failures {
+            self.record(context, AuditEventType::LoginFailed, subject, json!({"reason": "too_many_attempts"})).await?;
             return Err(ServiceError::TooManyAttempts { retry_after_secs: ceil_secs(window.resets_in) });
         }
         let verified = self.hasher.verify(&attempt.password, user.as_ref().map(|u| &u.password_hash)).await?;
@@ -125,11 +160,14 @@ impl AuthService {
             Some(user) if verified => user,
             _ => {
                 info!(outcome = "failure", "login failed");
+                self.record(context, AuditEventType::LoginFailed, subject, json!({"reason": "invalid_credentials"}))
+                    .await?;
                 return Err(ServiceError::InvalidCredentials);
             }
         };
         self.counters.clear(&account_key).await?;
         if !user.is_active {
+            self.record(context, AuditEventType::LoginFailed, subject, json!({"reason": "inactive_user"})).await?;
             return Err(ServiceError::InactiveUser);
         }
         let now = self.clock.now();
@@ -143,7 +181,12 @@ impl AuthService {
             user_agent: attempt.user_agent.map(|ua| truncate(&ua, 256)),
             ip: attempt.ip,
         };
-        self.sessions.create(&session, &refresh.hash).await?;
+        let event = self.stamp(Some(user.id), context).event(
+            AuditEventType::LoginSucceeded,
+            Some(user.id),
+            json!({"method": "password", "session_id": session.id.to_string()}),
+        );
+        self.sessions.create_audited(&session, &refresh.hash, &[event]).await?;
         info!(user_id = %user.id, session_id = %session.id, outcome = "success", "login");
         let access = self.tokens.issue_access(user.id, session.id)?;
         Ok(TokenPair {
@@ -158,7 +201,7 @@ impl AuthService {
     /// # Errors
     /// `Unauthenticated` for an unknown, expired, revoked or replayed token.
     #[tracing::instrument(skip_all)]
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, ServiceError> {
+    pub async fn refresh(&self, refresh_token: &str, context: &RequestContext) -> Result<TokenPair, ServiceError> {
         let presented = self.tokens.hash_refresh(refresh_token);
         let successor = self.tokens.new_refresh_secret();
         let now = self.clock.now();
@@ -182,6 +225,8 @@ impl AuthService {
                     AccessEnded::Sessions { user: user_id, sessions: vec![session_id] },
                 )
                 .await;
+                let details = json!({"session_id": session_id.to_string()});
+                self.record(context, AuditEventType::RefreshReuseDetected, Some(user_id), details).await?;
                 Err(ServiceError::Unauthenticated)
             }
             RefreshOutcome::Invalid => Err(ServiceError::Unauthenticated),
@@ -239,15 +284,26 @@ impl AuthService {
     ///
     /// # Errors
     /// Store errors only.
-    pub async fn logout(&self, principal: &Principal, refresh_token: Option<&str>) -> Result<(), ServiceError> {
+    pub async fn logout(
+        &self,
+        principal: &Principal,
+        refresh_token: Option<&str>,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
         let now = self.clock.now();
         let mut ended = vec![principal.claims.session_id];
+        let user = principal.user.id;
+        let stamp = self.stamp(Some(user), context);
         self.revocations.revoke(&principal.claims.jti, principal.claims.expires_at).await?;
-        self.sessions.revoke(principal.user.id, principal.claims.session_id, now).await?;
+        let session = principal.claims.session_id;
+        let event = stamp.event(AuditEventType::Logout, Some(user), json!({"session_id": session.to_string()}));
+        self.sessions.revoke_audited(user, session, now, &[event]).await?;
         if let Some(token) = refresh_token {
             let hash = self.tokens.hash_refresh(token);
-            if let Some(session) = self.sessions.find_by_token(principal.user.id, &hash).await? {
-                self.sessions.revoke(principal.user.id, session, now).await?;
+            if let Some(session) = self.sessions.find_by_token(user, &hash).await? {
+                let details = json!({"session_id": session.to_string(), "reason": "logout"});
+                let event = stamp.event(AuditEventType::SessionRevoked, Some(user), details);
+                self.sessions.revoke_audited(user, session, now, &[event]).await?;
                 ended.push(session);
             }
         }
@@ -265,6 +321,7 @@ impl AuthService {
         principal: &Principal,
         current: &Password,
         new: &Password,
+        context: &RequestContext,
     ) -> Result<(), ServiceError> {
         let user = &principal.user;
         if !self.hasher.verify(current, Some(&user.password_hash)).await? {
@@ -273,7 +330,8 @@ impl AuthService {
         let hash = self.hasher.hash(new).await?;
         let now = self.clock.now();
         let update = hexgate_domain::UserUpdate { password_hash: Some(hash), ..Default::default() };
-        self.users.update(user.id, &update, now).await?;
+        let stamp = AuditStamp::new(now, Some(user.id), context);
+        self.users.update_audited(user.id, &update, now, Some(&stamp)).await?;
         let revoked = self.sessions.revoke_all(user.id, Some(principal.claims.session_id), now).await?;
         self.account_tokens.invalidate(user.id, TokenPurpose::PasswordReset, now).await?;
         let except = Some(principal.claims.session_id);
@@ -297,10 +355,20 @@ impl AuthService {
 
     /// # Errors
     /// `NotFound` for a session that is not the caller's (or not live).
-    pub async fn revoke_session(&self, principal: &Principal, session: SessionId) -> Result<(), ServiceError> {
-        if self.sessions.revoke(principal.user.id, session, self.clock.now()).await? {
-            let ended = AccessEnded::Sessions { user: principal.user.id, sessions: vec![session] };
-            announce(self.access_events.as_ref(), ended).await;
+    pub async fn revoke_session(
+        &self,
+        principal: &Principal,
+        session: SessionId,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        let user = principal.user.id;
+        let event = self.stamp(Some(user), context).event(
+            AuditEventType::SessionRevoked,
+            Some(user),
+            json!({"session_id": session.to_string()}),
+        );
+        if self.sessions.revoke_audited(user, session, self.clock.now(), &[event]).await? {
+            announce(self.access_events.as_ref(), AccessEnded::Sessions { user, sessions: vec![session] }).await;
             Ok(())
         } else {
             Err(ServiceError::NotFound(Resource::Session))

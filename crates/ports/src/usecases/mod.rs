@@ -5,6 +5,8 @@
 
 mod access;
 mod account;
+mod api_keys;
+mod audit;
 mod auth;
 mod catalog;
 mod chat;
@@ -18,6 +20,10 @@ mod users;
 pub use access::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents};
 pub use account::{
     AccountService, LinkMailer, PASSWORD_RESET_MAIL, PasswordResetMailJob, VERIFICATION_MAIL, VerificationMailJob,
+};
+pub use api_keys::{ApiKeyService, Caller, CreatedApiKey, Credential, LAST_USED_GRANULARITY, NewApiKey};
+pub use audit::{
+    AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AuditPage, AuditQuery, AuditRetentionJob, AuditService,
 };
 pub use auth::{AuthPolicy, AuthService, LoginAttempt, Principal, SessionView, TokenPair};
 pub use catalog::CatalogService;

@@ -2,15 +2,20 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::future::try_join_all;
+use hexgate_domain::audit::AuditEventType;
 use hexgate_domain::policy::{Access, UserAction, user_access};
 use hexgate_domain::{
     Email, FullName, NewUser, Page, PageRequest, Password, Permission, PermissionSet, User, UserFilter, UserId,
     UserUpdate, Username,
 };
+use serde_json::json;
 use tracing::{info, warn};
 
 use super::access::{AccessEnded, AccessEvents, announce};
-use crate::{BatchField, Clock, FileStore, PasswordHasher, PortError, Resource, ServiceError, UserRepository};
+use crate::{
+    AuditStamp, BatchField, Clock, FileStore, PasswordHasher, PortError, RequestContext, Resource, ServiceError,
+    UserRepository,
+};
 
 /// A sign-up or an admin-made account, from parts that are already valid.
 #[derive(Debug, Clone)]
@@ -115,13 +120,22 @@ impl UserService {
     /// `Unauthenticated`/`Forbidden` when registration is closed; `Conflict` for a taken
     /// e-mail or username.
     #[tracing::instrument(skip_all)]
-    pub async fn register(&self, actor: Option<&User>, account: NewAccount) -> Result<User, ServiceError> {
+    pub async fn register(
+        &self,
+        actor: Option<&User>,
+        account: NewAccount,
+        context: &RequestContext,
+    ) -> Result<User, ServiceError> {
         if !self.open_registration {
             let actor = actor.ok_or(ServiceError::Unauthenticated)?;
             require(actor, UserAction::CreateWhenClosed, None)?;
         }
         let user = self.build(account, PermissionSet::EMPTY).await?;
-        self.users.insert_with_jobs(&user, &[crate::welcome_job(user.id)], self.clock.now()).await?;
+        let now = self.clock.now();
+        let stamp = AuditStamp::new(now, actor.map(|a| a.id), context);
+        let via = if actor.is_some() { "admin" } else { "sign_up" };
+        let event = stamp.event(AuditEventType::UserCreated, Some(user.id), json!({"via": via}));
+        self.users.insert_audited(&user, &[crate::welcome_job(user.id)], &[event], now).await?;
         info!(user_id = %user.id, "user registered");
         Ok(user)
     }
@@ -132,7 +146,12 @@ impl UserService {
     /// `DuplicateInBatch` for duplicates inside the batch; `EmailsTaken` / `UsernamesTaken` naming
     /// the ones already registered.
     #[tracing::instrument(skip_all, fields(count = accounts.len()))]
-    pub async fn create_batch(&self, actor: &User, accounts: Vec<NewAccount>) -> Result<Vec<User>, ServiceError> {
+    pub async fn create_batch(
+        &self,
+        actor: &User,
+        accounts: Vec<NewAccount>,
+        context: &RequestContext,
+    ) -> Result<Vec<User>, ServiceError> {
         require(actor, UserAction::BatchCreate, None)?;
         let emails: Vec<Email> = accounts.iter().map(|a| a.email.clone()).collect();
         let usernames: Vec<Username> = accounts.iter().map(|a| a.username.clone()).collect();
@@ -152,7 +171,12 @@ impl UserService {
         }
         // The hashes run side by side on the blocking pool.
         let users = try_join_all(accounts.into_iter().map(|a| self.build(a, PermissionSet::EMPTY))).await?;
-        self.users.insert_many(&users).await?;
+        let stamp = AuditStamp::new(self.clock.now(), Some(actor.id), context);
+        let events: Vec<_> = users
+            .iter()
+            .map(|u| stamp.event(AuditEventType::UserCreated, Some(u.id), json!({"via": "batch"})))
+            .collect();
+        self.users.insert_many_audited(&users, &events).await?;
         Ok(users)
     }
 
@@ -177,7 +201,13 @@ impl UserService {
     /// # Errors
     /// `Forbidden`, `NotFound`, `Conflict` (e-mail taken, last admin).
     #[tracing::instrument(skip_all, fields(target = %id))]
-    pub async fn update(&self, actor: &User, id: UserId, changes: UserChanges) -> Result<User, ServiceError> {
+    pub async fn update(
+        &self,
+        actor: &User,
+        id: UserId,
+        changes: UserChanges,
+        context: &RequestContext,
+    ) -> Result<User, ServiceError> {
         require(actor, UserAction::Update, Some(id))?;
         let update = UserUpdate {
             email: changes.email,
@@ -185,7 +215,9 @@ impl UserService {
             is_active: changes.is_active,
             ..UserUpdate::default()
         };
-        let user = self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)?;
+        let now = self.clock.now();
+        let stamp = AuditStamp::new(now, Some(actor.id), context);
+        let user = self.users.update_audited(id, &update, now, Some(&stamp)).await.map_err(user_not_found)?;
         if changes.is_active == Some(false) {
             announce(self.access_events.as_ref(), AccessEnded::AllSessions { user: id, except: None }).await;
         }
@@ -200,10 +232,13 @@ impl UserService {
         actor: &User,
         id: UserId,
         permissions: PermissionSet,
+        context: &RequestContext,
     ) -> Result<User, ServiceError> {
         require(actor, UserAction::SetPermissions, Some(id))?;
         let update = UserUpdate { permissions: Some(permissions), ..UserUpdate::default() };
-        let user = self.users.update(id, &update, self.clock.now()).await.map_err(user_not_found)?;
+        let now = self.clock.now();
+        let stamp = AuditStamp::new(now, Some(actor.id), context);
+        let user = self.users.update_audited(id, &update, now, Some(&stamp)).await.map_err(user_not_found)?;
         info!(actor = %actor.id, permissions = ?permissions.names(), "permissions changed");
         Ok(user)
     }
@@ -211,9 +246,11 @@ impl UserService {
     /// # Errors
     /// `Forbidden`, `NotFound`, `Conflict` (last admin).
     #[tracing::instrument(skip_all, fields(target = %id))]
-    pub async fn delete(&self, actor: &User, id: UserId) -> Result<(), ServiceError> {
+    pub async fn delete(&self, actor: &User, id: UserId, context: &RequestContext) -> Result<(), ServiceError> {
         require(actor, UserAction::Delete, Some(id))?;
-        self.users.delete(id).await.map_err(user_not_found)?;
+        let stamp = AuditStamp::new(self.clock.now(), Some(actor.id), context);
+        let event = stamp.event(AuditEventType::UserDeleted, Some(id), json!({}));
+        self.users.delete_audited(id, &[event]).await.map_err(user_not_found)?;
         info!(actor = %actor.id, "user deleted");
         announce(self.access_events.as_ref(), AccessEnded::AllSessions { user: id, except: None }).await;
         // After the rows: an upload racing this delete fails on the missing owner and removes
@@ -246,11 +283,15 @@ impl UserService {
                 is_active: Some(true),
                 ..UserUpdate::default()
             };
-            self.users.update(existing.id, &update, self.clock.now()).await?;
+            let now = self.clock.now();
+            let stamp = AuditStamp::new(now, None, &RequestContext::system());
+            self.users.update_audited(existing.id, &update, now, Some(&stamp)).await?;
             return Ok(SuperuserOutcome::Promoted(existing.id));
         }
         let user = self.build(account, PermissionSet::EMPTY.with(Permission::Admin)).await?;
-        match self.users.insert(&user).await {
+        let stamp = AuditStamp::new(self.clock.now(), None, &RequestContext::system());
+        let event = stamp.event(AuditEventType::UserCreated, Some(user.id), json!({"via": "superuser"}));
+        match self.users.insert_audited(&user, &[], &[event], user.created_at).await {
             Ok(()) => Ok(SuperuserOutcome::Created(user.id)),
             // Another instance starting at the same time created it first.
             Err(PortError::Conflict(crate::Conflict::EmailTaken)) => Ok(SuperuserOutcome::AlreadyAdmin(user.id)),

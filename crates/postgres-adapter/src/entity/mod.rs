@@ -1,4 +1,6 @@
 pub(crate) mod account_tokens;
+pub(crate) mod api_keys;
+pub(crate) mod audit_events;
 pub(crate) mod files;
 pub(crate) mod jobs;
 pub(crate) mod order_items;

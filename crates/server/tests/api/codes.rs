@@ -66,6 +66,18 @@ async fn authentication_failures_carry_their_codes() {
     // Every bearer route, files and tasks included (their documents list this 400 too).
     let file = format!("/api/v1/files/{}", uuid::Uuid::nil());
     error_code(app.get(&file, Some(&tokens.access)).await, 400, "inactive_user").await;
+
+    // An API key outside its scopes, or anywhere only a session may act.
+    let (_, keeper) = app.user("keeper").await;
+    let created: serde_json::Value = app
+        .post_json("/api/v1/auth/api-keys", Some(&keeper.access), &json!({"name": "k", "scopes": ["orders:read"]}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let key = created["key"].as_str().expect("key");
+    error_code(app.get("/api/v1/users/me", Some(key)).await, 403, "insufficient_scope").await;
+    error_code(app.get("/api/v1/auth/sessions", Some(key)).await, 403, "insufficient_scope").await;
 }
 
 #[actix_web::test]

@@ -4,6 +4,8 @@
 //! uses the real Redis, under a key prefix of each test's own.
 
 mod account;
+mod api_keys;
+mod audit;
 mod auth;
 mod browser;
 mod chat;

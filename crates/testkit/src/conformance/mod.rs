@@ -16,6 +16,8 @@
 //! ```
 
 pub mod account_tokens;
+pub mod api_keys;
+pub mod audit;
 pub mod cascades;
 pub mod catalog;
 pub mod files;
@@ -59,7 +61,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades
+            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit
         );
     };
 }
@@ -131,6 +133,22 @@ macro_rules! __conformance_port {
             racing_workers_claim_each_job_exactly_once,
             a_failing_job_is_retried_with_backoff_then_failed_with_its_last_error,
             an_expired_lease_is_claimed_again_and_the_old_worker_is_fenced_out
+        );
+    };
+    (api_keys, $h:path) => {
+        $crate::__conformance_checks!($h; api_keys:
+            keys_are_found_by_hash_with_their_owner_and_listed_newest_first,
+            only_the_owner_deletes_a_key_and_its_event_is_written_with_it,
+            last_used_is_written_at_most_once_per_interval,
+            a_users_keys_go_with_them
+        );
+    };
+    (audit, $h:path) => {
+        $crate::__conformance_checks!($h; audit:
+            events_round_trip_newest_first_and_filter,
+            pages_neither_repeat_nor_skip_while_events_are_added,
+            a_refused_change_records_nothing_and_an_applied_one_its_events,
+            events_outlive_their_user_and_retention_prunes_only_old_ones
         );
     };
     (cascades, $h:path) => {

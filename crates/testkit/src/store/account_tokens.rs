@@ -1,7 +1,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hexgate_domain::audit::AuditEventType;
 use hexgate_domain::{PasswordHash, User, UserId};
-use hexgate_ports::{AccountTokenRepository, PortError, TokenHash, TokenPurpose};
+use hexgate_ports::{AccountTokenRepository, AuditStamp, PortError, TokenHash, TokenPurpose};
 
 use super::{AccountTokenRow, InMemoryStore, State};
 
@@ -44,11 +45,12 @@ impl AccountTokenRepository for InMemoryStore {
         Ok(())
     }
 
-    async fn reset_password(
+    async fn reset_password_audited(
         &self,
         token: &TokenHash,
         new_hash: &PasswordHash,
         now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
     ) -> Result<Option<UserId>, PortError> {
         let mut state = self.lock();
         let Some(user) = state.spend(token, TokenPurpose::PasswordReset, now) else { return Ok(None) };
@@ -60,12 +62,23 @@ impl AccountTokenRepository for InMemoryStore {
         for row in state.sessions.values_mut().filter(|s| s.session.user_id == user) {
             row.revoked_at.get_or_insert(now);
         }
+        if let Some(stamp) = stamp {
+            state.record(&[stamp.event(AuditEventType::PasswordReset, Some(user), serde_json::json!({}))]);
+        }
         Ok(Some(user))
     }
 
-    async fn verify_email(&self, token: &TokenHash, now: DateTime<Utc>) -> Result<Option<User>, PortError> {
+    async fn verify_email_audited(
+        &self,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
+    ) -> Result<Option<User>, PortError> {
         let mut state = self.lock();
         let Some(user) = state.spend(token, TokenPurpose::EmailVerification, now) else { return Ok(None) };
+        if let Some(stamp) = stamp {
+            state.record(&[stamp.event(AuditEventType::EmailVerified, Some(user), serde_json::json!({}))]);
+        }
         Ok(state.users.get_mut(&user).map(|u| {
             u.is_verified = true;
             u.updated_at = now;

@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::job::JobStatus;
-use hexgate_ports::{ClaimedJob, JobId, JobQueue, JobRecord, NewJob, PortError};
+use hexgate_ports::{AuditEvent, ClaimedJob, JobId, JobQueue, JobRecord, NewJob, PortError};
 
 use super::{InMemoryStore, JobRow};
 
@@ -25,8 +25,16 @@ fn held_by(job: &JobRow, worker: &str) -> bool {
 
 #[async_trait]
 impl JobQueue for InMemoryStore {
-    async fn enqueue(&self, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, PortError> {
-        Ok(JobId(self.lock().enqueue(job, now)))
+    async fn enqueue_audited(
+        &self,
+        job: &NewJob,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<JobId, PortError> {
+        let mut state = self.lock();
+        let id = state.enqueue(job, now);
+        state.record(events);
+        Ok(JobId(id))
     }
 
     async fn claim(&self, worker: &str, now: DateTime<Utc>, lease: Duration) -> Result<Option<ClaimedJob>, PortError> {

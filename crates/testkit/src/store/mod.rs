@@ -5,6 +5,8 @@
 //! sessions, orders, preferences and files; a file's status being its job's) happens here too.
 
 mod account_tokens;
+mod api_keys;
+mod audit;
 mod catalog;
 mod files;
 mod jobs;
@@ -17,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
+use hexgate_domain::api_key::{ApiKey, ApiKeyId};
 use hexgate_domain::file::{FileFacts, FileId, OriginalFilename};
 use hexgate_domain::job::JobStatus;
 use hexgate_domain::order::{Order, OrderId};
@@ -24,7 +27,7 @@ use hexgate_domain::preferences::Preferences;
 use hexgate_domain::product::{Product, ProductId};
 use hexgate_domain::session::Session;
 use hexgate_domain::{SessionId, User, UserId};
-use hexgate_ports::{NewJob, TokenPurpose};
+use hexgate_ports::{AuditEvent, NewJob, TokenPurpose};
 use uuid::Uuid;
 
 use crate::Storage;
@@ -85,6 +88,11 @@ struct State {
     files: HashMap<FileId, FileRow>,
     /// By id: ids are UUIDv7, so this is also the order jobs were queued in.
     jobs: BTreeMap<Uuid, JobRow>,
+    /// API keys by id, with the hash of their secret (unique, like the SQL index).
+    api_keys: HashMap<ApiKeyId, (ApiKey, String)>,
+    /// The audit log, in the order written. Like the `audit_events` table it references no
+    /// user: events outlive the accounts they concern.
+    audit_events: Vec<AuditEvent>,
 }
 
 impl State {
@@ -99,6 +107,12 @@ impl State {
         self.orders.retain(|_, o| o.user_id != id);
         self.preferences.remove(&id);
         self.files.retain(|_, f| f.owner != id);
+        self.api_keys.retain(|_, (k, _)| k.user_id != id);
+    }
+
+    /// Writes `events` as part of the change under way (the lock is the transaction).
+    fn record(&mut self, events: &[AuditEvent]) {
+        self.audit_events.extend_from_slice(events);
     }
 
     fn enqueue(&mut self, job: &NewJob, now: DateTime<Utc>) -> Uuid {
@@ -153,6 +167,8 @@ impl InMemoryStore {
             preferences: store.clone(),
             files: store.clone(),
             jobs: store.clone(),
+            api_keys: store.clone(),
+            audit: store.clone(),
         }
     }
 

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::session::{PresentedRefreshToken, RefreshVerdict, Session, judge_refresh};
 use hexgate_domain::{SessionId, User, UserId};
-use hexgate_ports::{PortError, RefreshOutcome, SessionRepository, TokenHash};
+use hexgate_ports::{AuditEvent, PortError, RefreshOutcome, SessionRepository, TokenHash};
 use uuid::Uuid;
 
 use super::{InMemoryStore, RefreshTokenRow, SessionRow, State};
@@ -30,7 +30,12 @@ impl State {
 
 #[async_trait]
 impl SessionRepository for InMemoryStore {
-    async fn create(&self, session: &Session, first_token: &TokenHash) -> Result<(), PortError> {
+    async fn create_audited(
+        &self,
+        session: &Session,
+        first_token: &TokenHash,
+        events: &[AuditEvent],
+    ) -> Result<(), PortError> {
         let mut state = self.lock();
         // The foreign key: a session for a user who is gone is refused.
         if !state.users.contains_key(&session.user_id) {
@@ -41,6 +46,7 @@ impl SessionRepository for InMemoryStore {
         }
         state.add_refresh_token(first_token, session.id, None, session.expires_at)?;
         state.sessions.insert(session.id, SessionRow { session: session.clone(), revoked_at: None });
+        state.record(events);
         Ok(())
     }
 
@@ -123,7 +129,13 @@ impl SessionRepository for InMemoryStore {
             .map(|s| s.session.id))
     }
 
-    async fn revoke(&self, user: UserId, session: SessionId, now: DateTime<Utc>) -> Result<bool, PortError> {
+    async fn revoke_audited(
+        &self,
+        user: UserId,
+        session: SessionId,
+        now: DateTime<Utc>,
+        events: &[AuditEvent],
+    ) -> Result<bool, PortError> {
         let mut state = self.lock();
         if state.live(session, now).is_none_or(|s| s.user_id != user) {
             return Ok(false);
@@ -131,6 +143,7 @@ impl SessionRepository for InMemoryStore {
         if let Some(row) = state.sessions.get_mut(&session) {
             row.revoked_at = Some(now);
         }
+        state.record(events);
         Ok(true)
     }
 

@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
 use hexgate_domain::{Email, Page, PageRequest, User, UserFilter, UserId, UserSort, UserUpdate, Username};
-use hexgate_ports::{Conflict, NewJob, PortError, UserRepository};
+use hexgate_ports::{AuditEvent, AuditStamp, Conflict, NewJob, PortError, UserRepository};
 
 use super::{InMemoryStore, State};
 
@@ -47,20 +47,23 @@ fn matches(user: &User, filter: &UserFilter, q: Option<&str>) -> bool {
 
 #[async_trait]
 impl UserRepository for InMemoryStore {
-    async fn insert(&self, user: &User) -> Result<(), PortError> {
-        self.lock().insert_user(user)
-    }
-
-    async fn insert_with_jobs(&self, user: &User, jobs: &[NewJob], now: DateTime<Utc>) -> Result<(), PortError> {
+    async fn insert_audited(
+        &self,
+        user: &User,
+        jobs: &[NewJob],
+        events: &[AuditEvent],
+        now: DateTime<Utc>,
+    ) -> Result<(), PortError> {
         let mut state = self.lock();
         state.insert_user(user)?;
         for job in jobs {
             state.enqueue(job, now);
         }
+        state.record(events);
         Ok(())
     }
 
-    async fn insert_many(&self, users: &[User]) -> Result<(), PortError> {
+    async fn insert_many_audited(&self, users: &[User], events: &[AuditEvent]) -> Result<(), PortError> {
         let mut state = self.lock();
         for (i, user) in users.iter().enumerate() {
             if let Some(conflict) = state.conflict(user) {
@@ -77,6 +80,7 @@ impl UserRepository for InMemoryStore {
         for user in users {
             state.users.insert(user.id, user.clone());
         }
+        state.record(events);
         Ok(())
     }
 
@@ -129,7 +133,13 @@ impl UserRepository for InMemoryStore {
         Ok(usernames.iter().filter(|n| state.users.values().any(|u| &u.username == *n)).cloned().collect())
     }
 
-    async fn update(&self, id: UserId, update: &UserUpdate, now: DateTime<Utc>) -> Result<User, PortError> {
+    async fn update_audited(
+        &self,
+        id: UserId,
+        update: &UserUpdate,
+        now: DateTime<Utc>,
+        stamp: Option<&AuditStamp>,
+    ) -> Result<User, PortError> {
         let mut state = self.lock();
         let before = state.users.get(&id).cloned().ok_or(PortError::NotFound)?;
         let after = update.apply(&before, now);
@@ -138,15 +148,19 @@ impl UserRepository for InMemoryStore {
             return Err(PortError::Conflict(conflict));
         }
         state.users.insert(id, after.clone());
+        if let Some(stamp) = stamp {
+            state.record(&stamp.user_change_events(&before, &after));
+        }
         Ok(after)
     }
 
-    async fn delete(&self, id: UserId) -> Result<(), PortError> {
+    async fn delete_audited(&self, id: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
         let mut state = self.lock();
         let before = state.users.get(&id).cloned().ok_or(PortError::NotFound)?;
         ensure_an_admin_remains(&before, None, state.active_admins())?;
         state.users.remove(&id);
         state.cascade_user(id);
+        state.record(events);
         Ok(())
     }
 }
