@@ -7,8 +7,8 @@ mod m20261124_000002_catalog_orders_preferences;
 mod m20261124_000003_jobs;
 mod m20261124_000004_account_tokens;
 mod m20261124_000005_files;
-mod m20261201_000013_job_traceparent;
 mod m20261201_000006_api_keys_and_audit;
+mod m20261201_000013_job_traceparent;
 
 pub struct Migrator;
 

@@ -35,7 +35,8 @@ PASSWORD = "Fuzzing-Passw0rd"
 MARK = "Bearer hexgate-fuzz-identity"
 
 _counter = itertools.count(1)
-_lock = threading.Lock()
+# Reentrant: making the shared admin asks for the superuser under the same lock.
+_lock = threading.RLock()
 _http = threading.local()
 _shared: dict[str, dict] = {}
 

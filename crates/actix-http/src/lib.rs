@@ -14,13 +14,13 @@ mod routes;
 mod server;
 mod state;
 
+pub use chat::ChatSettings;
+pub use client_ip::ClientIp;
+pub use error::ApiError;
 /// The request decoders for `cargo fuzz` (`fuzz/`); not an API.
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub use extract::fuzzing;
-pub use chat::ChatSettings;
-pub use client_ip::ClientIp;
-pub use error::ApiError;
 pub use metrics::{MetricsAccess, serve_metrics};
 pub use server::{HttpServerHandle, openapi_document, serve};
 pub use state::{HttpSettings, HttpState, ReadinessCheck};

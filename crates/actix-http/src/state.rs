@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use hexgate_ports::{
-    AccountService, ApiKeyService, AuditService, AuthService, CatalogService, ChatService, FileService, Metrics, OrderService,
-    ProfileService, RateLimiter, UserService,
+    AccountService, ApiKeyService, AuditService, AuthService, CatalogService, ChatService, FileService, Metrics,
+    OrderService, ProfileService, RateLimiter, UserService,
 };
 use ipnet::IpNet;
 

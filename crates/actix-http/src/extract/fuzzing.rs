@@ -10,8 +10,8 @@ use super::json::parse_json;
 use super::query::decode as decode_query;
 use crate::dto::{
     BatchCreate, FieldError, ForgotPassword, LogoutRequest, OrderCreate, OrderListQuery, PasswordChange,
-    PermissionsUpdate, PreferencesBody, ProductCreate, ProductListQuery, ProductPatch, RefreshRequest,
-    ResetPassword, UserCreate, UserListQuery, UserPatch, VerifyEmail,
+    PermissionsUpdate, PreferencesBody, ProductCreate, ProductListQuery, ProductPatch, RefreshRequest, ResetPassword,
+    UserCreate, UserListQuery, UserPatch, VerifyEmail,
 };
 
 /// How a decoder answered: accepted, refused as malformed JSON (400), or refused with the
