@@ -7,6 +7,7 @@ mod m20261124_000002_catalog_orders_preferences;
 mod m20261124_000003_jobs;
 mod m20261124_000004_account_tokens;
 mod m20261124_000005_files;
+mod m20261201_000006_signing_keys;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_jobs::Migration),
             Box::new(m20261124_000004_account_tokens::Migration),
             Box::new(m20261124_000005_files::Migration),
+            Box::new(m20261201_000006_signing_keys::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ mod lock;
 mod orders;
 mod preferences;
 mod sessions;
+mod signing_keys;
 mod users;
 
 pub use account_tokens::SqlAccountTokenRepository;
@@ -25,4 +26,5 @@ pub use orders::SqlOrderRepository;
 pub use preferences::SqlPreferencesRepository;
 pub use sea_orm::DatabaseConnection;
 pub use sessions::SqlSessionRepository;
+pub use signing_keys::SqlSigningKeyRepository;
 pub use users::SqlUserRepository;

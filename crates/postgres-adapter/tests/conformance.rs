@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
     DatabaseConnection, SqlAccountTokenRepository, SqlFileRepository, SqlJobQueue, SqlOrderRepository,
-    SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
+    SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;
@@ -22,7 +22,8 @@ fn storage(db: DatabaseConnection) -> Storage {
         orders: Arc::new(SqlOrderRepository::new(db.clone())),
         preferences: Arc::new(SqlPreferencesRepository::new(db.clone())),
         files: Arc::new(SqlFileRepository::new(db.clone())),
-        jobs: Arc::new(SqlJobQueue::new(db)),
+        jobs: Arc::new(SqlJobQueue::new(db.clone())),
+        signing_keys: Arc::new(SqlSigningKeyRepository::new(db)),
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub use doubles::{FastHasher, ManualClock, RecordingMailer};
 use hexgate_ports::{
     AccountTokenRepository, FileRepository, JobQueue, OrderRepository, PreferencesRepository, ProductRepository,
-    SessionRepository, UserRepository,
+    SessionRepository, SigningKeyRepository, UserRepository,
 };
 pub use store::InMemoryStore;
 
@@ -37,4 +37,5 @@ pub struct Storage {
     pub preferences: Arc<dyn PreferencesRepository>,
     pub files: Arc<dyn FileRepository>,
     pub jobs: Arc<dyn JobQueue>,
+    pub signing_keys: Arc<dyn SigningKeyRepository>,
 }

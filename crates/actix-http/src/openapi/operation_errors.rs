@@ -124,6 +124,11 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("download_file", &[ErrorCode::NotFound]),
     ("delete_file", &[ErrorCode::NotFound]),
     ("read_task", &[ErrorCode::NotFound]),
+    // signing keys: the JWKS and discovery are public; rotation and the list are admins' only.
+    ("jwks", &[]),
+    ("openid_configuration", &[]),
+    ("rotate_signing_key", &[ErrorCode::InsufficientPermissions]),
+    ("list_signing_keys", &[ErrorCode::InsufficientPermissions]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -12,6 +12,7 @@ mod jobs;
 mod mails;
 mod orders;
 mod profile;
+mod signing_keys;
 mod users;
 
 pub use account::{
@@ -27,4 +28,5 @@ pub use jobs::{JobHandler, JobRunner};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
 pub use profile::{ProfileService, RELATED_ORDERS, Related};
+pub use signing_keys::{Discovery, KeySetupError, SigningKeyPolicy, SigningKeyService, SigningKeyView};
 pub use users::{NewAccount, SuperuserOutcome, UserChanges, UserService};

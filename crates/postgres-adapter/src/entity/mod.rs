@@ -8,3 +8,4 @@ pub(crate) mod refresh_tokens;
 pub(crate) mod sessions;
 pub(crate) mod user_preferences;
 pub(crate) mod users;
+pub(crate) mod signing_keys;

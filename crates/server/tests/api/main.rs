@@ -15,6 +15,7 @@ mod files;
 mod helpers;
 mod mail;
 mod scale;
+mod signing_keys;
 mod system;
 mod tokens;
 mod users;

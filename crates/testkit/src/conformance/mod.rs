@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod orders;
 pub mod preferences;
 pub mod sessions;
+pub mod signing_keys;
 mod support;
 pub mod users;
 
@@ -59,7 +60,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades
+            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, signing_keys
         );
     };
 }
@@ -131,6 +132,15 @@ macro_rules! __conformance_port {
             racing_workers_claim_each_job_exactly_once,
             a_failing_job_is_retried_with_backoff_then_failed_with_its_last_error,
             an_expired_lease_is_claimed_again_and_the_old_worker_is_fenced_out
+        );
+    };
+    (signing_keys, $h:path) => {
+        $crate::__conformance_checks!($h; signing_keys:
+            a_key_round_trips_and_the_first_key_is_made_once,
+            instances_racing_to_make_the_first_key_leave_exactly_one,
+            rotation_hands_signing_to_the_new_key_and_keeps_the_old_one_live,
+            concurrent_rotations_leave_one_active_key_and_lose_none,
+            retirement_takes_rotated_keys_past_the_cutoff_and_never_the_active_one
         );
     };
     (cascades, $h:path) => {

@@ -11,6 +11,7 @@ mod jobs;
 mod orders;
 mod preferences;
 mod sessions;
+mod signing_keys;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -85,6 +86,8 @@ struct State {
     files: HashMap<FileId, FileRow>,
     /// By id: ids are UUIDv7, so this is also the order jobs were queued in.
     jobs: BTreeMap<Uuid, JobRow>,
+    /// Access-token signing keys, in the order they were made.
+    signing_keys: Vec<hexgate_ports::SigningKeyRecord>,
 }
 
 impl State {
@@ -153,6 +156,7 @@ impl InMemoryStore {
             preferences: store.clone(),
             files: store.clone(),
             jobs: store.clone(),
+            signing_keys: store.clone(),
         }
     }
 
