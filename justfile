@@ -39,3 +39,7 @@ bench-files-chat:
 # Memory soak on a release build, SQLite and PostgreSQL (see bench/memory_soak.sh; SCALE=0.05 for a quick run).
 bench-memory:
     bash bench/memory_soak.sh
+
+# GET /users/me with EdDSA vs HS256 access tokens, on a release build (see docs/benchmarks.md).
+bench-tokens:
+    bash bench/tokens.sh
