@@ -222,13 +222,22 @@ mod tests {
         assert_eq!(jwt.verify_access_cached(&forge(&claims(-3600, -3700), KEY)).unwrap_err(), TokenRejection::Expired);
         assert_eq!(jwt.verify_access_cached(&forge(&claims(3600, 600), KEY)).unwrap_err(), TokenRejection::NotYetValid);
         let other_key = "ffffffffffffffffffffffffffffffff";
-        assert_eq!(jwt.verify_access_cached(&forge(&claims(3600, 0), other_key)).unwrap_err(), TokenRejection::BadSignature);
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&claims(3600, 0), other_key)).unwrap_err(),
+            TokenRejection::BadSignature
+        );
         let mut wrong_aud = claims(3600, 0);
         wrong_aud["aud"] = "someone-else".into();
-        assert_eq!(jwt.verify_access_cached(&forge(&wrong_aud, KEY)).unwrap_err(), TokenRejection::WrongAudienceOrIssuer);
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&wrong_aud, KEY)).unwrap_err(),
+            TokenRejection::WrongAudienceOrIssuer
+        );
         let mut wrong_iss = claims(3600, 0);
         wrong_iss["iss"] = "evil".into();
-        assert_eq!(jwt.verify_access_cached(&forge(&wrong_iss, KEY)).unwrap_err(), TokenRejection::WrongAudienceOrIssuer);
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&wrong_iss, KEY)).unwrap_err(),
+            TokenRejection::WrongAudienceOrIssuer
+        );
         assert!(jwt.verify_access_cached("garbage").is_err());
         assert!(jwt.verify_access_cached("").is_err());
     }

@@ -180,9 +180,10 @@ impl SigningKeyRing {
 
     fn open_seed(&self, key: &SigningKeyRecord) -> Result<[u8; 32], KeyUnsealError> {
         let unsealed = self.sealer.open(&key.kid, &key.sealed_private_key);
-        unsealed.ok().and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok()).ok_or_else(|| KeyUnsealError {
-            kid: key.kid.clone(),
-        })
+        unsealed
+            .ok()
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok())
+            .ok_or_else(|| KeyUnsealError { kid: key.kid.clone() })
     }
 
     /// Reads the store unless a read began after `arrived`, waiting until `min_gap` after the

@@ -17,9 +17,10 @@ pub mod usecases;
 pub use driven::*;
 pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
 pub use usecases::{
-    AccountService, AuthPolicy, Discovery, KeySetupError, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, FileService,
-    JobHandler, JobRunner, LinkMailer, LoginAttempt, NewAccount, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE,
-    PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView, SigningKeyPolicy, SigningKeyService, SigningKeyView, SuperuserOutcome, TokenPair,
+    AccountService, AuthPolicy, AuthService, CatalogService, ChatInbox, ChatKick, ChatMember, ChatService, Discovery,
+    FileService, JobHandler, JobRunner, KeySetupError, LinkMailer, LoginAttempt, NewAccount, OrderService,
+    PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related,
+    SessionView, SigningKeyPolicy, SigningKeyService, SigningKeyView, SuperuserOutcome, TokenPair,
     UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
     WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };

@@ -334,8 +334,12 @@ async fn signing(
 ) -> Result<(Arc<dyn TokenIssuer>, Arc<SigningKeyService>, Arc<KeyCacheStats>), StartupError> {
     let store = Arc::new(hexgate_postgres_adapter::SqlSigningKeyRepository::new(db.clone()));
     let algorithm = config.tokens.algorithm;
-    let ring =
-        Arc::new(SigningKeyRing::new(store.clone(), jwt.secret.expose_secret().as_bytes(), algorithm, config.tokens.key_cache));
+    let ring = Arc::new(SigningKeyRing::new(
+        store.clone(),
+        jwt.secret.expose_secret().as_bytes(),
+        algorithm,
+        config.tokens.key_cache,
+    ));
     let policy = SigningKeyPolicy {
         access_ttl: jwt.access_ttl,
         leeway: chrono::Duration::seconds(i64::try_from(jwt.leeway_secs).unwrap_or(i64::MAX)),

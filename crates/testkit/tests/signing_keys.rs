@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use hexgate_crypto_adapter::{EdDsaIssuer, JwtAlgorithm, JwtConfig, SigningKeyRing};
 use hexgate_domain::{SessionId, UserId};
 use hexgate_ports::{
-    KeySetupError, PortError, SigningKeyPolicy, SigningKeyRecord, SigningKeyRepository, SigningKeyService,
-    TokenIssuer, TokenRejection,
+    KeySetupError, PortError, SigningKeyPolicy, SigningKeyRecord, SigningKeyRepository, SigningKeyService, TokenIssuer,
+    TokenRejection,
 };
 use hexgate_testkit::{InMemoryStore, ManualClock};
 use secrecy::{ExposeSecret, SecretString};

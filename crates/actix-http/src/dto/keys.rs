@@ -129,4 +129,3 @@ impl<T: ApiComponent> ApiComponent for PublicCached<T> {
         T::schema(oas_version)
     }
 }
-

@@ -22,7 +22,9 @@ pub(crate) async fn jwks(state: Data<HttpState>) -> Result<PublicCached<JwksResp
 ///
 /// The issuer tokens carry (`iss`), where the keys are (`jwks_uri`) and which algorithm signs them.
 #[api_operation(operation_id = "openid_configuration", tag = "system")]
-pub(crate) async fn openid_configuration(state: Data<HttpState>) -> Result<Json<OpenIdConfigurationResponse>, ApiError> {
+pub(crate) async fn openid_configuration(
+    state: Data<HttpState>,
+) -> Result<Json<OpenIdConfigurationResponse>, ApiError> {
     Ok(Json(state.signing_keys.discovery().into()))
 }
 

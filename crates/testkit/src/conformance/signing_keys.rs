@@ -91,7 +91,11 @@ pub async fn retirement_takes_rotated_keys_past_the_cutoff_and_never_the_active_
     let t3 = t0 + Duration::minutes(40);
     let retired = s.signing_keys.retire(t1 + Duration::minutes(5), t3).await.expect("retire");
     assert_eq!(retired, vec!["old".to_owned()]);
-    assert_eq!(s.signing_keys.retire(t1 + Duration::minutes(5), t3).await.expect("retire"), Vec::<String>::new(), "once");
+    assert_eq!(
+        s.signing_keys.retire(t1 + Duration::minutes(5), t3).await.expect("retire"),
+        Vec::<String>::new(),
+        "once"
+    );
     assert_eq!(kids(&s.signing_keys.live().await.expect("live")), ["new", "middle"]);
     let all = s.signing_keys.list().await.expect("list");
     assert_eq!(kids(&all), ["new", "middle", "old"], "the list keeps retired keys");
