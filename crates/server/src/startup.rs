@@ -354,7 +354,15 @@ async fn signing(
     };
     let stats = ring.stats();
     let service = Arc::new(SigningKeyService::new(store, ring, clock, policy));
-    service.ensure_key().await.map_err(|e| StartupError::SigningKeys(e.to_string()))?;
+    service.ensure_key().await.map_err(|e| {
+        let hint = if config.tokens.secret_key_generated && matches!(e, hexgate_ports::KeySetupError::WrongSecret(_)) {
+            " (SECRET_KEY is unset: the generated development key is kept in data/dev_secret_key; restore that \
+             file, set SECRET_KEY, or delete data/ for a fresh development database)"
+        } else {
+            ""
+        };
+        StartupError::SigningKeys(format!("{e}{hint}"))
+    })?;
     info!(algorithm = algorithm.as_str(), "access tokens ready");
     Ok((tokens, service, stats))
 }
