@@ -101,6 +101,8 @@ async fn the_first_key_is_made_once_and_a_rotation_keeps_old_tokens_until_retire
     assert_eq!(a.keys.list_as_operator().await.expect("list").len(), 1, "one first key");
 
     let old = token(&a.issuer).await;
+    // Keys are listed newest first: the rotation comes a minute after the first key.
+    clock.advance(Duration::minutes(1));
     let new_jwk = a.keys.rotate_as_operator().await.expect("rotate");
     let new = token(&a.issuer).await;
     assert_eq!(kid(&new), new_jwk.kid, "this instance signs with the new key at once");
