@@ -66,8 +66,8 @@ for f in sorted(out.glob("wrk-*.txt"), key=lambda p: (p.stem.split("-")[2], p.st
     text = f.read_text()
     _, alg, rnd = f.stem.split("-")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", text).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", text).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     print(f"| {alg} | {rnd} | {rps:,.0f} | {p50:.2f} ms | {p99:.2f} ms | {bad.group(1) if bad else 0} |")
 PY
