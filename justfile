@@ -55,3 +55,6 @@ fuzz-parsers *targets:
 # What metrics and trace export cost on /users/me, release build (see docs/benchmarks.md).
 bench-observability:
     bash bench/observability.sh
+# GET /users/me with EdDSA vs HS256 access tokens, on a release build (see docs/benchmarks.md).
+bench-tokens:
+    bash bench/tokens.sh

@@ -8,6 +8,7 @@ mod m20261124_000003_jobs;
 mod m20261124_000004_account_tokens;
 mod m20261124_000005_files;
 mod m20261201_000006_api_keys_and_audit;
+mod m20261201_000006_signing_keys;
 mod m20261201_000013_job_traceparent;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_files::Migration),
             Box::new(m20261201_000013_job_traceparent::Migration),
             Box::new(m20261201_000006_api_keys_and_audit::Migration),
+            Box::new(m20261201_000006_signing_keys::Migration),
         ]
     }
 }

@@ -85,7 +85,7 @@ pub(crate) fn spec() -> Spec {
         // 3.1: its schemas are JSON Schema 2020-12, where the `examples` schemars writes are valid.
         openapi: apistos::OpenApiVersion::OAS3_1,
         tags: vec![
-            tag("system", "Liveness and readiness"),
+            tag("system", "Liveness, readiness, and the keys that verify access tokens"),
             tag("auth", "Tokens, sessions and passwords"),
             tag("users", "Accounts, permissions, preferences"),
             tag("products", "The catalog"),
@@ -94,6 +94,7 @@ pub(crate) fn spec() -> Spec {
             tag("tasks", "Background tasks and their status"),
             tag("api-keys", "Personal access tokens for scripts and services"),
             tag("audit", "The security audit log"),
+            tag("admin", "Operating the service: signing-key rotation"),
         ],
         ..Default::default()
     }

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hexgate_ports::{
     AccountService, ApiKeyService, AuditService, AuthService, CatalogService, ChatService, FileService, Metrics,
-    OrderService, ProfileService, RateLimiter, UserService,
+    OrderService, ProfileService, RateLimiter, SigningKeyService, UserService,
 };
 use ipnet::IpNet;
 
@@ -28,6 +28,8 @@ pub struct HttpState {
     pub profiles: Arc<ProfileService>,
     pub files: Arc<FileService>,
     pub chat: Arc<ChatService>,
+    /// Access-token signing keys: the JWKS, discovery, rotation.
+    pub signing_keys: Arc<SigningKeyService>,
     /// How the chat's sockets are run (heartbeat, timeout).
     pub chat_settings: crate::ChatSettings,
     pub limiter: Arc<dyn RateLimiter>,

@@ -1,3 +1,4 @@
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::{SessionId, UserId};
 use hexgate_ports::{
@@ -38,7 +39,7 @@ pub struct JwtIssuer {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Claims {
+pub(crate) struct Claims {
     sub: Uuid,
     sid: Uuid,
     jti: Uuid,
@@ -59,12 +60,7 @@ impl JwtIssuer {
         if key.len() < Self::MIN_KEY_BYTES {
             return Err(JwtError::KeyTooShort { min: Self::MIN_KEY_BYTES });
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = config.leeway_secs;
-        validation.validate_nbf = true;
-        validation.set_audience(&[&config.audience]);
-        validation.set_issuer(&[&config.issuer]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        let validation = validation(Algorithm::HS256, &config);
         Ok(Self {
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
@@ -76,41 +72,82 @@ impl JwtIssuer {
     }
 }
 
+/// The claims of a new access token.
+pub(crate) fn new_claims(issuer: &str, audience: &str, ttl: Duration, user: UserId, session: SessionId) -> Claims {
+    let now = Utc::now().timestamp();
+    Claims {
+        sub: user.as_uuid(),
+        sid: session.as_uuid(),
+        jti: Uuid::new_v4(),
+        iat: now,
+        nbf: now,
+        exp: now + ttl.num_seconds(),
+        iss: issuer.to_owned(),
+        aud: audience.to_owned(),
+    }
+}
+
+/// The checks every access token gets, for `algorithm`.
+pub(crate) fn validation(algorithm: Algorithm, config: &JwtConfig) -> Validation {
+    let mut validation = Validation::new(algorithm);
+    validation.leeway = config.leeway_secs;
+    validation.validate_nbf = true;
+    validation.set_audience(&[&config.audience]);
+    validation.set_issuer(&[&config.issuer]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+    validation
+}
+
+/// Verifies `token` with `key` and reads its claims back.
+pub(crate) fn decode_claims(
+    token: &str,
+    key: &DecodingKey,
+    validation: &Validation,
+) -> Result<AccessClaims, TokenRejection> {
+    let data = decode::<Claims>(token, key, validation).map_err(|e| match e.kind() {
+        ErrorKind::ExpiredSignature => TokenRejection::Expired,
+        ErrorKind::ImmatureSignature => TokenRejection::NotYetValid,
+        ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => TokenRejection::WrongAudienceOrIssuer,
+        ErrorKind::InvalidSignature => TokenRejection::BadSignature,
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenRejection::WrongAlgorithm,
+        _ => TokenRejection::Malformed,
+    })?;
+    let claims = data.claims;
+    Ok(AccessClaims {
+        user_id: UserId::from_uuid(claims.sub),
+        session_id: SessionId::from_uuid(claims.sid),
+        jti: claims.jti.to_string(),
+        expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(TokenRejection::Malformed)?,
+    })
+}
+
+/// Signs `claims` under `header`.
+pub(crate) fn sign(
+    header: &Header,
+    claims: &Claims,
+    key: &EncodingKey,
+    ttl: Duration,
+) -> Result<IssuedAccessToken, PortError> {
+    let token = encode(header, claims, key).map_err(|e| PortError::Internal(format!("jwt encode failed: {e}")))?;
+    Ok(IssuedAccessToken {
+        token: SecretString::from(token),
+        expires_in_secs: u64::try_from(ttl.num_seconds()).unwrap_or(0),
+    })
+}
+
+#[async_trait]
 impl TokenIssuer for JwtIssuer {
-    fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError> {
-        let now = Utc::now().timestamp();
-        let ttl = self.access_ttl.num_seconds();
-        let claims = Claims {
-            sub: user.as_uuid(),
-            sid: session.as_uuid(),
-            jti: Uuid::new_v4(),
-            iat: now,
-            nbf: now,
-            exp: now + ttl,
-            iss: self.issuer.clone(),
-            aud: self.audience.clone(),
-        };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|e| PortError::Internal(format!("jwt encode failed: {e}")))?;
-        Ok(IssuedAccessToken { token: SecretString::from(token), expires_in_secs: u64::try_from(ttl).unwrap_or(0) })
+    async fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError> {
+        let claims = new_claims(&self.issuer, &self.audience, self.access_ttl, user, session);
+        sign(&Header::new(Algorithm::HS256), &claims, &self.encoding, self.access_ttl)
     }
 
-    fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenRejection::Expired,
-            ErrorKind::ImmatureSignature => TokenRejection::NotYetValid,
-            ErrorKind::InvalidAudience | ErrorKind::InvalidIssuer => TokenRejection::WrongAudienceOrIssuer,
-            ErrorKind::InvalidSignature => TokenRejection::BadSignature,
-            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => TokenRejection::WrongAlgorithm,
-            _ => TokenRejection::Malformed,
-        })?;
-        let claims = data.claims;
-        Ok(AccessClaims {
-            user_id: UserId::from_uuid(claims.sub),
-            session_id: SessionId::from_uuid(claims.sid),
-            jti: claims.jti.to_string(),
-            expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(TokenRejection::Malformed)?,
-        })
+    async fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+        self.verify_access_cached(token)
+    }
+
+    fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+        decode_claims(token, &self.decoding, &self.validation)
     }
 
     fn new_refresh_secret(&self) -> RefreshSecret {
@@ -128,6 +165,10 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     use super::*;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(f)
+    }
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
@@ -169,27 +210,36 @@ mod tests {
     fn an_issued_token_verifies_with_its_claims() {
         let jwt = issuer(KEY);
         let (user, session) = (UserId::new(), SessionId::new());
-        let issued = jwt.issue_access(user, session).expect("issue");
+        let issued = block(jwt.issue_access(user, session)).expect("issue");
         assert_eq!(issued.expires_in_secs, 900);
-        let claims = jwt.verify_access(issued.token.expose_secret()).expect("valid");
+        let claims = jwt.verify_access_cached(issued.token.expose_secret()).expect("valid");
         assert_eq!((claims.user_id, claims.session_id), (user, session));
     }
 
     #[test]
     fn forged_tokens_are_rejected_for_the_right_reason() {
         let jwt = issuer(KEY);
-        assert_eq!(jwt.verify_access(&forge(&claims(-3600, -3700), KEY)).unwrap_err(), TokenRejection::Expired);
-        assert_eq!(jwt.verify_access(&forge(&claims(3600, 600), KEY)).unwrap_err(), TokenRejection::NotYetValid);
+        assert_eq!(jwt.verify_access_cached(&forge(&claims(-3600, -3700), KEY)).unwrap_err(), TokenRejection::Expired);
+        assert_eq!(jwt.verify_access_cached(&forge(&claims(3600, 600), KEY)).unwrap_err(), TokenRejection::NotYetValid);
         let other_key = "ffffffffffffffffffffffffffffffff";
-        assert_eq!(jwt.verify_access(&forge(&claims(3600, 0), other_key)).unwrap_err(), TokenRejection::BadSignature);
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&claims(3600, 0), other_key)).unwrap_err(),
+            TokenRejection::BadSignature
+        );
         let mut wrong_aud = claims(3600, 0);
         wrong_aud["aud"] = "someone-else".into();
-        assert_eq!(jwt.verify_access(&forge(&wrong_aud, KEY)).unwrap_err(), TokenRejection::WrongAudienceOrIssuer);
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&wrong_aud, KEY)).unwrap_err(),
+            TokenRejection::WrongAudienceOrIssuer
+        );
         let mut wrong_iss = claims(3600, 0);
         wrong_iss["iss"] = "evil".into();
-        assert_eq!(jwt.verify_access(&forge(&wrong_iss, KEY)).unwrap_err(), TokenRejection::WrongAudienceOrIssuer);
-        assert!(jwt.verify_access("garbage").is_err());
-        assert!(jwt.verify_access("").is_err());
+        assert_eq!(
+            jwt.verify_access_cached(&forge(&wrong_iss, KEY)).unwrap_err(),
+            TokenRejection::WrongAudienceOrIssuer
+        );
+        assert!(jwt.verify_access_cached("garbage").is_err());
+        assert!(jwt.verify_access_cached("").is_err());
     }
 
     #[test]
@@ -197,12 +247,12 @@ mod tests {
         let jwt = issuer(KEY);
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = URL_SAFE_NO_PAD.encode(claims(3600, 0).to_string());
-        assert!(jwt.verify_access(&format!("{header}.{payload}.")).is_err());
+        assert!(jwt.verify_access_cached(&format!("{header}.{payload}.")).is_err());
 
-        let good = jwt.issue_access(UserId::new(), SessionId::new()).expect("issue");
+        let good = block(jwt.issue_access(UserId::new(), SessionId::new())).expect("issue");
         let parts: Vec<&str> = good.token.expose_secret().split('.').collect();
         let tampered = format!("{}.{}.{}", parts[0], payload, parts[2]);
-        assert_eq!(jwt.verify_access(&tampered).unwrap_err(), TokenRejection::BadSignature);
+        assert_eq!(jwt.verify_access_cached(&tampered).unwrap_err(), TokenRejection::BadSignature);
     }
 
     #[test]
@@ -210,6 +260,6 @@ mod tests {
         let jwt = issuer(KEY);
         let mut no_nbf = claims(3600, 0);
         no_nbf.as_object_mut().expect("object").remove("nbf");
-        assert!(jwt.verify_access(&forge(&no_nbf, KEY)).is_err());
+        assert!(jwt.verify_access_cached(&forge(&no_nbf, KEY)).is_err());
     }
 }

@@ -19,9 +19,10 @@ pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Reso
 pub use usecases::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AccountService, ApiKeyService, AuditPage, AuditQuery,
     AuditRetentionJob, AuditService, AuthPolicy, AuthService, Caller, CatalogService, ChatInbox, ChatKick, ChatMember,
-    ChatService, CreatedApiKey, Credential, FileService, JobHandler, JobRunner, LAST_USED_GRANULARITY, LinkMailer,
-    LoginAttempt, NewAccount, NewApiKey, OrderService, PASSWORD_RESET_MAIL, PROCESS_FILE, PasswordResetMailJob,
-    Principal, ProcessFileJob, ProfileService, Related, SessionView, SuperuserOutcome, TokenPair, TraceLink,
+    ChatService, CreatedApiKey, Credential, Discovery, FileService, JobHandler, JobRunner, KeySetupError,
+    LAST_USED_GRANULARITY, LinkMailer, LoginAttempt, NewAccount, NewApiKey, OrderService, PASSWORD_RESET_MAIL,
+    PROCESS_FILE, PasswordResetMailJob, Principal, ProcessFileJob, ProfileService, Related, SessionView,
+    SigningKeyPolicy, SigningKeyService, SigningKeyView, SuperuserOutcome, TokenPair, TraceLink,
     UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
     WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };

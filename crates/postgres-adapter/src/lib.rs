@@ -17,6 +17,7 @@ mod lock;
 mod orders;
 mod preferences;
 mod sessions;
+mod signing_keys;
 mod trace;
 mod users;
 
@@ -32,4 +33,5 @@ pub use orders::SqlOrderRepository;
 pub use preferences::SqlPreferencesRepository;
 pub use sea_orm::DatabaseConnection;
 pub use sessions::SqlSessionRepository;
+pub use signing_keys::SqlSigningKeyRepository;
 pub use users::SqlUserRepository;

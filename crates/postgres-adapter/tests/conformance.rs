@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
     DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
-    SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlUserRepository,
+    SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlSigningKeyRepository,
+    SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;
@@ -24,7 +25,8 @@ fn storage(db: DatabaseConnection) -> Storage {
         files: Arc::new(SqlFileRepository::new(db.clone())),
         jobs: Arc::new(SqlJobQueue::new(db.clone())),
         api_keys: Arc::new(SqlApiKeyRepository::new(db.clone())),
-        audit: Arc::new(SqlAuditLog::new(db)),
+        audit: Arc::new(SqlAuditLog::new(db.clone())),
+        signing_keys: Arc::new(SqlSigningKeyRepository::new(db)),
     }
 }
 

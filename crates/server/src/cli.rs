@@ -27,6 +27,20 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Rotate or list the access-token signing keys (see docs/tokens.md).
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Make a new signing key; it signs from now on (every instance within KEY_CACHE_SECONDS),
+    /// the old one verifies until its last token has expired. Prints the new public JWK.
+    Rotate,
+    /// Print every signing key (no private material), newest first, as JSON.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

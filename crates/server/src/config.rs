@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Duration as ChronoDuration;
 use hexgate_actix_http::{ChatSettings, HttpSettings};
-use hexgate_crypto_adapter::JwtConfig;
+use hexgate_crypto_adapter::{JwtAlgorithm, JwtConfig};
 use hexgate_mail_adapter::SmtpSettings;
 use hexgate_ports::AuthPolicy;
 use hexgate_postgres_adapter::DatabaseSettings;
@@ -99,6 +99,11 @@ pub struct TokenSettings {
     pub jwt: JwtConfig,
     /// The key was generated because `SECRET_KEY` is unset (development only).
     pub secret_key_generated: bool,
+    /// `JWT_ALGORITHM`: `EdDSA` (stored, rotating keys; the default) or `HS256` (`SECRET_KEY`).
+    pub algorithm: JwtAlgorithm,
+    /// `KEY_CACHE_SECONDS`: how long an instance keeps the signing keys it read, so a rotation
+    /// made anywhere signs here within this time. Also how often the retirement job runs.
+    pub key_cache: Duration,
 }
 
 /// Who may sign up, and the admin created at start-up.
@@ -146,6 +151,8 @@ impl fmt::Debug for Config {
             .field("secret_key", &"<redacted>")
             .field("jwt_issuer", &self.tokens.jwt.issuer)
             .field("jwt_audience", &self.tokens.jwt.audience)
+            .field("jwt_algorithm", &self.tokens.algorithm)
+            .field("key_cache", &self.tokens.key_cache)
             .field("auth", &self.auth)
             .field("open_registration", &self.users.open_registration)
             .field("first_superuser", &self.users.first_superuser.as_ref().map(|s| &s.email))
@@ -292,7 +299,8 @@ fn log_format(vars: &Vars, environment: Environment) -> Result<LogFormat, Config
     }
 }
 
-/// `SECRET_KEY`, `JWT_ISSUER`, `JWT_AUDIENCE`, `ACCESS_TOKEN_EXPIRE_MINUTES`.
+/// `SECRET_KEY`, `JWT_ISSUER`, `JWT_AUDIENCE`, `ACCESS_TOKEN_EXPIRE_MINUTES`, `JWT_ALGORITHM`,
+/// `KEY_CACHE_SECONDS`.
 fn tokens(vars: &Vars, environment: Environment) -> Result<TokenSettings, ConfigError> {
     let (secret, secret_key_generated) = match vars.raw("SECRET_KEY") {
         Some(key) if key.len() >= 32 => (SecretString::from(key.to_owned()), false),
@@ -311,7 +319,17 @@ fn tokens(vars: &Vars, environment: Environment) -> Result<TokenSettings, Config
             leeway_secs: 5,
         },
         secret_key_generated,
+        algorithm: jwt_algorithm(vars)?,
+        key_cache: Duration::from_secs(vars.positive("KEY_CACHE_SECONDS", 60)?),
     })
+}
+
+fn jwt_algorithm(vars: &Vars) -> Result<JwtAlgorithm, ConfigError> {
+    match vars.raw("JWT_ALGORITHM").map(|v| v.trim().to_ascii_uppercase()).as_deref() {
+        None | Some("EDDSA") => Ok(JwtAlgorithm::EdDsa),
+        Some("HS256") => Ok(JwtAlgorithm::Hs256),
+        Some(other) => Err(ConfigError { var: "JWT_ALGORITHM", reason: format!("{other:?}: expected EdDSA or HS256") }),
+    }
 }
 
 /// `ALLOWED_ORIGINS`, `TRUSTED_PROXIES`, the rate limits, `DOCS_ENABLED`, `JSON_BODY_LIMIT_BYTES`,
@@ -565,6 +583,9 @@ mod tests {
         assert_eq!((config.http.rate_limit_per_minute, config.http.login_rate_limit_per_minute), (100, 10));
         assert!(matches!(&config.mail, MailSettings::Outbox { dir, .. } if dir == "./data/outbox"));
         assert!(config.users.first_superuser.is_none());
+        assert_eq!((config.tokens.algorithm, config.tokens.key_cache), (JwtAlgorithm::EdDsa, Duration::from_secs(60)));
+        let hs = Config::from_vars(&Vars::from_pairs([("JWT_ALGORITHM", "hs256")])).expect("valid");
+        assert_eq!(hs.tokens.algorithm, JwtAlgorithm::Hs256);
     }
 
     #[test]
@@ -591,6 +612,8 @@ mod tests {
             ("ALLOWED_ORIGINS", "*"),
             ("DATABASE_URL", "mysql://x"),
             ("ENVIRONMENT", "staging"),
+            ("JWT_ALGORITHM", "RS256"),
+            ("KEY_CACHE_SECONDS", "0"),
         ] {
             let err = Config::from_vars(&Vars::from_pairs([(var, value)])).expect_err(var);
             assert_eq!(err.var, var);

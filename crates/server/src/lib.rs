@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod key_retirement;
 pub mod retention;
 pub mod startup;
 pub mod telemetry;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hexgate_migrations::{Migrations, Migrator};
-use hexgate_server::cli::{Cli, Command, MigrateAction};
+use hexgate_server::cli::{Cli, Command, KeysAction, MigrateAction};
 use hexgate_server::config::{Config, Vars};
 use hexgate_server::startup::{self, Application};
 use hexgate_server::telemetry;
@@ -75,6 +75,28 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error
                 startup::ensure_superuser(&services.users, &email, &username, &SecretString::from(password), true)
                     .await?;
             println!("{outcome:?}");
+        }
+        Command::Keys { action } => {
+            let services = startup::wire(config).await?;
+            let printed = match action {
+                KeysAction::Rotate => {
+                    let jwk = services.signing_keys.rotate_as_operator().await?;
+                    serde_json::json!({"kty": jwk.kty, "crv": jwk.crv, "x": jwk.x, "kid": jwk.kid, "use": jwk.key_use, "alg": jwk.alg})
+                }
+                KeysAction::List => serde_json::Value::Array(
+                    services
+                        .signing_keys
+                        .list_as_operator()
+                        .await?
+                        .into_iter()
+                        .map(|k| {
+                            serde_json::json!({"kid": k.kid, "alg": k.alg, "created_at": k.created_at,
+                                "rotated_at": k.rotated_at, "retired_at": k.retired_at, "active": k.active})
+                        })
+                        .collect(),
+                ),
+            };
+            println!("{}", serde_json::to_string_pretty(&printed)?);
         }
         Command::Openapi => unreachable!("handled before configuration is read"),
     }

@@ -6,13 +6,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hexgate_actix_http::{HttpServerHandle, HttpState, ReadinessCheck};
-use hexgate_crypto_adapter::{Argon2Hasher, JwtConfig, JwtIssuer};
+use hexgate_crypto_adapter::{
+    Argon2Hasher, EdDsaIssuer, JwtAlgorithm, JwtConfig, JwtIssuer, KeyCacheStats, SigningKeyRing,
+};
 use hexgate_domain::{Email, FullName, Password, Username};
 use hexgate_memory_adapter::{FallbackRateLimiter, InMemoryPubSub, InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_migrations::{Migrations, Migrator};
 use hexgate_ports::{
     AuthService, CatalogService, ChatService, Clock, NewAccount, OrderService, PasswordHasher, ProfileService, PubSub,
-    RateLimiter, RevocationList, SuperuserOutcome, SystemClock, UserService,
+    RateLimiter, RevocationList, SigningKeyPolicy, SigningKeyService, SuperuserOutcome, SystemClock, TokenIssuer,
+    UserService,
 };
 use hexgate_postgres_adapter::{
     DatabaseConnection, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository,
@@ -34,6 +37,8 @@ pub enum StartupError {
     Config(String),
     #[error("first superuser: {0}")]
     Superuser(String),
+    #[error("signing keys: {0}")]
+    SigningKeys(String),
     #[error("cannot listen: {0}")]
     Listen(#[from] std::io::Error),
 }
@@ -49,6 +54,12 @@ pub struct Services {
     pub db: DatabaseConnection,
     /// Fan-out between instances (Redis) or within this one; the chat will publish through it.
     pub pubsub: Arc<dyn PubSub>,
+    /// Access-token signing keys (rotation, the list, retirement).
+    pub signing_keys: Arc<SigningKeyService>,
+    /// How often this process has read the signing-key store.
+    pub key_cache: Arc<KeyCacheStats>,
+    /// How often the retirement job runs (`KEY_CACHE_SECONDS`).
+    pub key_retirement_interval: Duration,
 }
 
 struct DatabaseCheck(DatabaseConnection);
@@ -184,7 +195,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         config.tokens.jwt.clone()
     };
     let sealer = Arc::new(hexgate_crypto_adapter::HmacCursorSealer::new(&jwt.secret));
-    let tokens = Arc::new(JwtIssuer::new(jwt).map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let (tokens, signing_keys, key_cache) = signing(config, &db, jwt, clock.clone()).await?;
     let audit_log: Arc<dyn hexgate_ports::AuditLog> = Arc::new(hexgate_postgres_adapter::SqlAuditLog::new(db.clone()));
     let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer, Arc::new(SystemClock)));
     let api_keys = Arc::new(hexgate_ports::ApiKeyService::new(
@@ -196,7 +208,6 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
     let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new());
     let SharedState { limiter, revocations, pubsub, check } = shared_state(config)?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     // Sessions ending (logout, revocation, password change or reset, deactivation, deletion) are
     // told to every instance, so open chats on them close wherever they are.
     let access_events = Arc::new(hexgate_ports::AccessEvents::new(pubsub.clone()));
@@ -275,6 +286,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         profiles,
         files,
         chat,
+        signing_keys: signing_keys.clone(),
         chat_settings: config.chat.clone(),
         limiter,
         api_keys,
@@ -332,7 +344,60 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             Arc::new(hexgate_ports::ProcessFileJob { files: files_repo, store: file_store, clock: clock.clone() }),
         ),
     );
-    Ok(Services { jobs, wakeup, state, users, db, pubsub })
+    Ok(Services {
+        jobs,
+        wakeup,
+        state,
+        users,
+        db,
+        pubsub,
+        signing_keys,
+        key_cache,
+        key_retirement_interval: config.tokens.key_cache,
+    })
+}
+
+/// The access-token issuer `JWT_ALGORITHM` asks for, and the signing keys: checked against
+/// `SECRET_KEY` (a key that does not open stops start-up), the first one made if there is none.
+async fn signing(
+    config: &Config,
+    db: &DatabaseConnection,
+    jwt: JwtConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<(Arc<dyn TokenIssuer>, Arc<SigningKeyService>, Arc<KeyCacheStats>), StartupError> {
+    let store = Arc::new(hexgate_postgres_adapter::SqlSigningKeyRepository::new(db.clone()));
+    let algorithm = config.tokens.algorithm;
+    let ring = Arc::new(SigningKeyRing::new(
+        store.clone(),
+        jwt.secret.expose_secret().as_bytes(),
+        algorithm,
+        config.tokens.key_cache,
+    ));
+    let policy = SigningKeyPolicy {
+        access_ttl: jwt.access_ttl,
+        leeway: chrono::Duration::seconds(i64::try_from(jwt.leeway_secs).unwrap_or(i64::MAX)),
+        issuer: jwt.issuer.clone(),
+        public_base_url: config.application.public_base_url.clone(),
+    };
+    let tokens: Arc<dyn TokenIssuer> = match algorithm {
+        JwtAlgorithm::EdDsa => Arc::new(EdDsaIssuer::new(ring.clone(), &jwt)),
+        JwtAlgorithm::Hs256 => {
+            Arc::new(JwtIssuer::new(jwt).map_err(|e| StartupError::Config(format!("SECRET_KEY: {e}")))?)
+        }
+    };
+    let stats = ring.stats();
+    let service = Arc::new(SigningKeyService::new(store, ring, clock, policy));
+    service.ensure_key().await.map_err(|e| {
+        let hint = if config.tokens.secret_key_generated && matches!(e, hexgate_ports::KeySetupError::WrongSecret(_)) {
+            " (SECRET_KEY is unset: the generated development key is kept in data/dev_secret_key; restore that \
+             file, set SECRET_KEY, or delete data/ for a fresh development database)"
+        } else {
+            ""
+        };
+        StartupError::SigningKeys(format!("{e}{hint}"))
+    })?;
+    info!(algorithm = algorithm.as_str(), "access tokens ready");
+    Ok((tokens, service, stats))
 }
 
 /// This instance's metrics: Prometheus text with the pool and job backlog read at scrape time,
@@ -380,6 +445,7 @@ pub struct Application {
     workers: crate::workers::WorkerPool,
     /// Queues the audit log's retention job now and then (where jobs run).
     retention: Option<tokio::task::JoinHandle<()>>,
+    retirement: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -416,8 +482,9 @@ impl Application {
                 config.audit.prune_interval,
             )
         });
+        let retirement = crate::key_retirement::start(services.signing_keys.clone(), services.key_retirement_interval);
         info!(host = %app.host, port, "hexgate listening");
-        Ok(Self { port, server, services, metrics_port, metrics_server, workers, retention })
+        Ok(Self { port, server, services, metrics_port, metrics_server, workers, retention, retirement })
     }
 
     /// Serves until SIGTERM/SIGINT (or the handle) stops the server.
@@ -446,6 +513,7 @@ impl Application {
         if let Some(retention) = &self.retention {
             retention.abort();
         }
+        self.retirement.abort();
         self.workers.shutdown().await;
         self.services.db.close().await.ok();
         info!("hexgate stopped");

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub use doubles::{FastHasher, ManualClock, RecordingMailer};
 use hexgate_ports::{
     AccountTokenRepository, ApiKeyRepository, AuditLog, FileRepository, JobQueue, OrderRepository,
-    PreferencesRepository, ProductRepository, SessionRepository, UserRepository,
+    PreferencesRepository, ProductRepository, SessionRepository, SigningKeyRepository, UserRepository,
 };
 pub use store::InMemoryStore;
 
@@ -39,4 +39,5 @@ pub struct Storage {
     pub jobs: Arc<dyn JobQueue>,
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub audit: Arc<dyn AuditLog>,
+    pub signing_keys: Arc<dyn SigningKeyRepository>,
 }

@@ -8,6 +8,7 @@ mod auth;
 mod commerce;
 mod common;
 mod files;
+mod keys;
 mod system;
 mod users;
 
@@ -17,5 +18,6 @@ pub(crate) use auth::*;
 pub(crate) use commerce::*;
 pub(crate) use common::*;
 pub(crate) use files::*;
+pub(crate) use keys::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

@@ -134,6 +134,11 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     // The audit log: admins read everything; a cursor is a query parameter (422 when bad).
     ("list_audit_events", &[ErrorCode::InsufficientPermissions]),
     ("list_my_audit_events", &[]),
+    // signing keys: the JWKS and discovery are public; rotation and the list are admins' only.
+    ("jwks", &[]),
+    ("openid_configuration", &[]),
+    ("rotate_signing_key", &[ErrorCode::InsufficientPermissions]),
+    ("list_signing_keys", &[ErrorCode::InsufficientPermissions]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -3,6 +3,7 @@ mod audit;
 mod auth;
 mod commerce;
 mod files;
+mod keys;
 mod system;
 mod users;
 
@@ -13,6 +14,13 @@ use apistos::web::{ServiceConfig, delete, get, patch, post, put, resource, scope
 pub(crate) fn configure(cfg: &mut ServiceConfig) {
     cfg.service(resource("/health").route(get().to(system::health)))
         .service(resource("/ready").route(get().to(system::ready)))
+        .service(resource("/.well-known/jwks.json").route(get().to(keys::jwks)))
+        .service(resource("/.well-known/openid-configuration").route(get().to(keys::openid_configuration)))
+        .service(
+            scope("/api/v1/admin/signing-keys")
+                .service(resource("").route(get().to(keys::list_signing_keys)))
+                .service(resource("/rotate").route(post().to(keys::rotate_signing_key))),
+        )
         .service(
             scope("/api/v1/auth")
                 .service(resource("/token").route(post().to(auth::token)))

@@ -46,6 +46,8 @@ pub enum TokenRejection {
     NotYetValid,
     WrongAudienceOrIssuer,
     WrongAlgorithm,
+    /// A `kid` this service has no live key for: never made here, or retired.
+    UnknownKey,
 }
 
 /// The SHA-256 of an opaque refresh token, hex-encoded: what the database stores.
@@ -65,16 +67,29 @@ pub struct RefreshSecret {
 }
 
 /// Access tokens (signed, short-lived) and refresh tokens (opaque, stored hashed).
+///
+/// Signing and verifying are `async`: with stored signing keys (`EdDSA`) the issuer may have to
+/// read the key store (the active key after a rotation elsewhere, a key it has not cached yet).
+#[async_trait]
 pub trait TokenIssuer: Send + Sync {
     /// # Errors
-    /// [`PortError::Internal`] if signing fails.
-    fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError>;
+    /// [`PortError::Internal`] if signing fails; store errors when the active key must be read.
+    async fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError>;
 
-    /// Checks signature, algorithm, `exp`, `nbf`, `iss` and `aud`.
+    /// Checks signature, algorithm, key id, `exp`, `nbf`, `iss` and `aud`. A key id this process
+    /// has not cached yet is looked up in the store (a bounded number of times, however many
+    /// unknown ids arrive).
     ///
     /// # Errors
     /// The [`TokenRejection`] that applies.
-    fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection>;
+    async fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection>;
+
+    /// The same checks with only what this process already holds: no I/O, ever. For keying rate
+    /// limits, never for authorisation.
+    ///
+    /// # Errors
+    /// The [`TokenRejection`] that applies ([`TokenRejection::UnknownKey`] for a key not cached).
+    fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, TokenRejection>;
 
     fn new_refresh_secret(&self) -> RefreshSecret;
 

@@ -18,6 +18,7 @@ pub mod pubsub;
 pub mod rate_limit;
 pub mod revocation;
 pub mod sessions;
+pub mod signing_keys;
 pub mod users;
 
 pub use account_tokens::{AccountTokenRepository, TokenPurpose};
@@ -38,4 +39,5 @@ pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};
 pub use revocation::RevocationList;
 pub use sessions::{RefreshOutcome, SessionRepository};
+pub use signing_keys::{KeyRing, KeyUnsealError, PublicJwk, SigningKeyRecord, SigningKeyRepository};
 pub use users::UserRepository;

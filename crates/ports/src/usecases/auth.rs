@@ -188,7 +188,7 @@ impl AuthService {
         );
         self.sessions.create_audited(&session, &refresh.hash, &[event]).await?;
         info!(user_id = %user.id, session_id = %session.id, outcome = "success", "login");
-        let access = self.tokens.issue_access(user.id, session.id)?;
+        let access = self.tokens.issue_access(user.id, session.id).await?;
         Ok(TokenPair {
             access_token: access.token,
             expires_in_secs: access.expires_in_secs,
@@ -211,7 +211,7 @@ impl AuthService {
             .await?;
         match outcome {
             RefreshOutcome::Issued { user_id, session_id } => {
-                let access = self.tokens.issue_access(user_id, session_id)?;
+                let access = self.tokens.issue_access(user_id, session_id).await?;
                 Ok(TokenPair {
                     access_token: access.token,
                     expires_in_secs: access.expires_in_secs,
@@ -240,7 +240,7 @@ impl AuthService {
     /// `Unauthenticated` for any bad or revoked token; `Unavailable` when the revocation list
     /// cannot be asked (a revoked token must never get in by default).
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal, ServiceError> {
-        let claims = self.tokens.verify_access(bearer).map_err(|_| ServiceError::Unauthenticated)?;
+        let claims = self.tokens.verify_access(bearer).await.map_err(|_| ServiceError::Unauthenticated)?;
         if self.revocations.is_revoked(&claims.jti).await? {
             return Err(ServiceError::Unauthenticated);
         }
@@ -256,7 +256,7 @@ impl AuthService {
     /// For keying rate limits by user; never for authorisation.
     #[must_use]
     pub fn subject_of(&self, bearer: &str) -> Option<hexgate_domain::UserId> {
-        self.tokens.verify_access(bearer).ok().map(|claims| claims.user_id)
+        self.tokens.verify_access_cached(bearer).ok().map(|claims| claims.user_id)
     }
 
     /// Like [`Self::authenticate`], and refuses inactive users.

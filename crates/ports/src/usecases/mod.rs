@@ -15,6 +15,7 @@ mod jobs;
 mod mails;
 mod orders;
 mod profile;
+mod signing_keys;
 mod users;
 
 pub use access::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents};
@@ -36,4 +37,5 @@ pub use jobs::{JobHandler, JobRunner, TraceLink};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
 pub use profile::{ProfileService, RELATED_ORDERS, Related};
+pub use signing_keys::{Discovery, KeySetupError, SigningKeyPolicy, SigningKeyService, SigningKeyView};
 pub use users::{NewAccount, SuperuserOutcome, UserChanges, UserService};

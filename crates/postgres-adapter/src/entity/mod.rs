@@ -8,5 +8,6 @@ pub(crate) mod orders;
 pub(crate) mod products;
 pub(crate) mod refresh_tokens;
 pub(crate) mod sessions;
+pub(crate) mod signing_keys;
 pub(crate) mod user_preferences;
 pub(crate) mod users;

@@ -87,6 +87,8 @@ pub struct TestApp {
     pub uploads: std::path::PathBuf,
     pub client: Client,
     pub database_url: String,
+    /// How often this app has read its signing-key store.
+    pub key_cache: std::sync::Arc<hexgate_crypto_adapter::KeyCacheStats>,
     handle: actix_web::dev::ServerHandle,
     _db: TestDb,
 }
@@ -150,9 +152,10 @@ impl TestApp {
         let app = Application::build(&config).await.expect("application starts");
         let base = format!("http://127.0.0.1:{}", app.port);
         let handle = app.server.handle.clone();
+        let key_cache = app.services.key_cache.clone();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Self { base, outbox, uploads, client, database_url, handle, _db: db }
+        Self { base, outbox, uploads, client, database_url, key_cache, handle, _db: db }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -19,6 +19,7 @@ mod helpers;
 mod mail;
 mod observability;
 mod scale;
+mod signing_keys;
 mod system;
 mod tokens;
 mod users;

@@ -30,9 +30,10 @@ async fn assert_refused(app: &TestApp, token: &str, why: &str) {
     error_shape(res, 401).await;
 }
 
+/// HS256 deployments: forgeries against the shared secret (EdDSA's are in signing_keys.rs).
 #[actix_web::test]
 async fn forged_and_broken_tokens_are_all_refused() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(&[("JWT_ALGORITHM", "HS256")]).await;
     let (me, tokens) = app.user("victim").await;
     let sid = session_of(&tokens.access);
     // A correctly signed token with these claims works, so each refusal below is for its flaw.

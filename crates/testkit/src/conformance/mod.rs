@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod orders;
 pub mod preferences;
 pub mod sessions;
+pub mod signing_keys;
 mod support;
 pub mod users;
 
@@ -61,7 +62,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit
+            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys
         );
     };
 }
@@ -149,6 +150,15 @@ macro_rules! __conformance_port {
             pages_neither_repeat_nor_skip_while_events_are_added,
             a_refused_change_records_nothing_and_an_applied_one_its_events,
             events_outlive_their_user_and_retention_prunes_only_old_ones
+        );
+    };
+    (signing_keys, $h:path) => {
+        $crate::__conformance_checks!($h; signing_keys:
+            a_key_round_trips_and_the_first_key_is_made_once,
+            instances_racing_to_make_the_first_key_leave_exactly_one,
+            rotation_hands_signing_to_the_new_key_and_keeps_the_old_one_live,
+            concurrent_rotations_leave_one_active_key_and_lose_none,
+            retirement_takes_rotated_keys_past_the_cutoff_and_never_the_active_one
         );
     };
     (cascades, $h:path) => {

@@ -13,6 +13,7 @@ mod jobs;
 mod orders;
 mod preferences;
 mod sessions;
+mod signing_keys;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -93,6 +94,8 @@ struct State {
     /// The audit log, in the order written. Like the `audit_events` table it references no
     /// user: events outlive the accounts they concern.
     audit_events: Vec<AuditEvent>,
+    /// Access-token signing keys, in the order they were made.
+    signing_keys: Vec<hexgate_ports::SigningKeyRecord>,
 }
 
 impl State {
@@ -169,6 +172,7 @@ impl InMemoryStore {
             jobs: store.clone(),
             api_keys: store.clone(),
             audit: store.clone(),
+            signing_keys: store.clone(),
         }
     }
 
