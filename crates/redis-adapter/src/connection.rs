@@ -51,16 +51,8 @@ impl RedisStore {
         key
     }
 
-    /// Runs one command (or script) with a connection from the pool, within the timeout.
-    #[allow(dead_code)] // every caller names its command now (run_op); kept for new ones
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, PortError>
-    where
-        F: AsyncFnOnce(&mut deadpool_redis::Connection) -> Result<T, RedisError>,
-    {
-        self.run_op("COMMAND", f).await
-    }
-
-    /// [`Self::run`] in a client span named after the command (`redis EVALSHA`), a child of the
+    /// Runs one command (or script) with a connection from the pool, within the timeout, in a
+    /// client span named after the command (`redis EVALSHA`), a child of the
     /// request's span when traces are exported.
     pub(crate) async fn run_op<T, F>(&self, operation: &'static str, f: F) -> Result<T, PortError>
     where

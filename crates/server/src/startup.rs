@@ -198,11 +198,11 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (tokens, signing_keys, key_cache) = signing(config, &db, jwt, clock.clone()).await?;
     let audit_log: Arc<dyn hexgate_ports::AuditLog> = Arc::new(hexgate_postgres_adapter::SqlAuditLog::new(db.clone()));
-    let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer, Arc::new(SystemClock)));
+    let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer, clock.clone()));
     let api_keys = Arc::new(hexgate_ports::ApiKeyService::new(
         Arc::new(hexgate_postgres_adapter::SqlApiKeyRepository::new(db.clone())),
         tokens.clone(),
-        Arc::new(SystemClock),
+        clock.clone(),
     ));
     let users_repo = Arc::new(SqlUserRepository::new(db.clone()));
     let sessions_repo = Arc::new(SqlSessionRepository::new(db.clone()));
