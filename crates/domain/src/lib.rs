@@ -19,6 +19,7 @@ pub mod policy;
 pub mod preferences;
 pub mod product;
 pub mod session;
+pub mod text;
 pub mod user;
 pub mod username;
 

@@ -50,7 +50,7 @@ impl ProductName {
     pub const MAX_LEN: usize = 200;
     /// The rule as a JSON Schema `pattern` (ECMA-262), for the published document: white space
     /// may surround the name, at least one other character remains, and none is a control.
-    pub const PATTERN: &'static str = r"^[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\u0000-\u001F\u007F-\u009F]*[^\u0000-\u001F\u007F-\u009F\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u001F\u007F-\u009F]*[\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
+    pub const PATTERN: &'static str = crate::text::VISIBLE_NAME_PATTERN;
 
     /// # Errors
     /// [`ProductNameError`] naming the rule the input breaks.

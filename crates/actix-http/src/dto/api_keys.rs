@@ -73,8 +73,8 @@ impl From<Scope> for ScopeName {
 #[serde(deny_unknown_fields)]
 #[garde(allow_unvalidated)]
 pub struct ApiKeyCreate {
-    /// 1..=100 characters (trimmed), no control characters.
-    #[schemars(length(min = 1, max = 100))]
+    /// 1..=100 characters, not all white space (it is trimmed), no control characters.
+    #[schemars(extend("pattern" = ApiKeyName::PATTERN), length(min = 1, max = 100))]
     pub name: String,
     #[garde(length(min = 1))]
     #[schemars(length(min = 1))]

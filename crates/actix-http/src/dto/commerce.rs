@@ -410,7 +410,7 @@ mod tests {
     }
 
     #[test]
-    fn the_published_product_name_pattern_accepts_exactly_what_the_domain_accepts() {
+    fn the_published_name_pattern_accepts_exactly_what_the_domain_accepts() {
         let schema = serde_json::json!({"type": "string", "pattern": ProductName::PATTERN});
         let validator = jsonschema::validator_for(&schema).expect("the pattern compiles");
         for sample in [
@@ -431,6 +431,12 @@ mod tests {
             assert_eq!(
                 validator.is_valid(&serde_json::json!(sample)),
                 ProductName::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+            // API-key names publish the same pattern for the same rule.
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                hexgate_domain::api_key::ApiKeyName::parse(sample).is_ok(),
                 "{sample:?}"
             );
         }

@@ -293,6 +293,30 @@ impl Findings<'_> {
 ///
 /// # Errors
 /// One [`FieldError`] per failing field.
+/// JSON Schema counts `30.0` as an integer (a number with no fraction), so the document lets a
+/// client send it where an integer belongs; serde would refuse it for a `u16`. Such numbers are
+/// rewritten as the integers they are. Only exactly representable ones (|x| ≤ 2⁵³): beyond that
+/// a float no longer names one integer. A float field reads `30` as `30.0`, so nothing else changes.
+fn integral_floats_as_integers(value: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() <= EXACT
+            {
+                // In range and without a fraction: the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
 pub(crate) fn decode_json<T>(mut value: Value, prefix: &str) -> Result<T::Domain, Vec<FieldError>>
 where
     T: DeserializeOwned + Validate<Context = ()> + JsonSchema + IntoDomain + 'static,
@@ -311,6 +335,7 @@ where
     for p in found {
         findings.fix(&mut value, &p.path, p.code, p.message);
     }
+    integral_floats_as_integers(&mut value);
     // Each round stands in one more field serde refused; a body has far fewer fields than this.
     for _ in 0..64 {
         match serde_path_to_error::deserialize::<_, T>(&value) {
@@ -549,6 +574,16 @@ mod tests {
         let mut got = fields(&errors);
         got.sort_unstable();
         assert_eq!(got, vec!["body.count", "body.items.0.quantity", "body.name"]);
+    }
+
+    #[test]
+    fn an_integer_written_with_a_zero_fraction_is_the_integer_and_a_fraction_is_refused() {
+        let ok = decode_json::<Sample>(json!({"name": "abc", "count": 2.0, "flag": true}), "body").expect("2.0 is 2");
+        assert_eq!(ok.count, 2);
+        let errors = decode_json::<Sample>(json!({"name": "abc", "count": 2.5, "flag": true}), "body").expect_err("2.5");
+        assert_eq!(fields(&errors), vec!["body.count"]);
+        let errors = decode_json::<Sample>(json!({"name": "abc", "count": 1e300, "flag": true}), "body").expect_err("huge");
+        assert_eq!(fields(&errors), vec!["body.count"], "beyond 2^53 a float names no one integer");
     }
 
     #[test]

@@ -60,7 +60,9 @@ fn form_schema(oas_version: OpenApiVersion) -> ApistosSchema {
                 "file": {
                     "type": "string",
                     "format": "binary",
-                    "description": "The file's bytes. Its filename is kept, sanitised, as metadata only."
+                    // An empty file is refused (422 file_empty).
+                    "minLength": 1,
+                    "description": "The file's bytes, at least one. Its filename is kept, sanitised, as metadata only."
                 }
             }
         }),
