@@ -160,7 +160,12 @@ impl From<ServiceError> for ApiError {
                 violations
                     .into_iter()
                     .map(|v| FieldError {
-                        field: Some(format!("{USE_CASE_FIELD_LOCATION}.{}", v.field)),
+                        // A violation naming no field is about the body as a whole.
+                        field: Some(if v.field.is_empty() {
+                            USE_CASE_FIELD_LOCATION.to_owned()
+                        } else {
+                            format!("{USE_CASE_FIELD_LOCATION}.{}", v.field)
+                        }),
                         message: v.message,
                         code: v.code.to_owned(),
                     })

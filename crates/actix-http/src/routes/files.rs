@@ -11,7 +11,7 @@ use apistos::schemars::json_schema;
 use apistos::{ApiComponent, ApistosSchema, OpenApiVersion, VersionSpecificSchema, api_operation};
 use futures_util::{StreamExt, TryStreamExt};
 use hexgate_domain::file::{FileId, OCTET_STREAM, StoredFile};
-use hexgate_ports::{Blob, ServiceError};
+use hexgate_ports::{Blob, ServiceError, UploadBudget};
 
 use crate::dto::{FieldError, FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
 use crate::extract::{CurrentUser, FileUpload};
@@ -36,29 +36,40 @@ pub(crate) async fn upload_file(
     let mut budget = state.files.budget();
     while let Some(field) = parts.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
         if field.name() != Some("file") {
-            // The document's rule for other field names (`propertyNames`), so a form it calls
-            // invalid is never accepted.
-            if !field.name().is_some_and(is_plain_field_name) {
-                return Err(ApiError::validation(vec![FieldError {
-                    field: Some("body".to_owned()),
-                    message: "form field names must be 1 to 64 letters, digits, '_', '.' or '-'".to_owned(),
-                    code: "field_name_invalid".to_owned(),
-                }]));
-            }
-            // Other fields are read past, not kept, and spend the same budget as the file.
-            let mut field = field;
-            while let Some(chunk) = field.try_next().await.map_err(|e| ApiError::from(malformed(&e)))? {
-                budget.spend(chunk.len())?;
-            }
+            read_past(field, &mut budget).await?;
             continue;
         }
         let filename =
             field.content_disposition().and_then(|cd| cd.get_filename().map(str::to_owned)).unwrap_or_default();
         let chunks = field.map(|chunk| chunk.map_err(|e| malformed(&e)));
-        let upload = state.files.upload(&caller.0.user, &filename, budget, chunks).await?;
+        // The fields after the file are judged by the same rules before the file is kept.
+        let rest = async |budget: &mut UploadBudget| {
+            while let Some(field) = parts.try_next().await.map_err(|e| malformed(&e))? {
+                read_past(field, budget).await?;
+            }
+            Ok(())
+        };
+        let upload = state.files.upload(&caller.0.user, &filename, budget, chunks, rest).await?;
         return Ok(AcceptedJson(upload.into()));
     }
     Err(ServiceError::invalid("file", "field required", "missing").into())
+}
+
+/// A field other than the file (a second `file` included): its name must follow the document's
+/// rule (`propertyNames`), so a form it calls invalid is never accepted; its bytes are read past,
+/// not kept, and spend the same budget as the file.
+async fn read_past(mut field: actix_multipart::Field, budget: &mut UploadBudget) -> Result<(), ServiceError> {
+    if field.name() != Some("file") && !field.name().is_some_and(is_plain_field_name) {
+        return Err(ServiceError::invalid(
+            "",
+            "form field names must be 1 to 64 letters, digits, '_', '.' or '-'",
+            "field_name_invalid",
+        ));
+    }
+    while let Some(chunk) = field.try_next().await.map_err(|e| malformed(&e))? {
+        budget.spend(chunk.len())?;
+    }
+    Ok(())
 }
 
 /// The `propertyNames` pattern of the upload form: `^[A-Za-z0-9_.-]{1,64}$`.

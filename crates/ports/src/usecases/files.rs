@@ -121,10 +121,12 @@ impl FileService {
 
     /// Streams `chunks` into the store under a server-made key, then writes the file's row and
     /// its processing job together. Every chunk is spent from `budget`: the upload stops at the
-    /// first chunk past the limit and what was written is removed.
+    /// first chunk past the limit and what was written is removed. `rest` reads whatever the
+    /// request holds after the file (spending the same budget) before anything is kept; its error
+    /// refuses the upload like any other.
     ///
     /// # Errors
-    /// `PayloadTooLarge` past the limit; `Invalid` (`file`) for no bytes; the stream's own
+    /// `PayloadTooLarge` past the limit; `Invalid` (`file`) for no bytes; `rest`'s error; the stream's own
     /// error (a broken upload); `Unauthenticated` when the uploader was deleted meanwhile; store
     /// errors.
     pub async fn upload<S, C>(
@@ -133,6 +135,7 @@ impl FileService {
         filename: &str,
         mut budget: UploadBudget,
         mut chunks: S,
+        rest: impl AsyncFnOnce(&mut UploadBudget) -> Result<(), ServiceError>,
     ) -> Result<Upload, ServiceError>
     where
         S: Stream<Item = Result<C, ServiceError>> + Unpin,
@@ -153,6 +156,11 @@ impl FileService {
         if size == 0 {
             return Err(ServiceError::invalid("file", "must not be empty", "file_empty"));
         }
+        // What follows the file in the request is read (and judged) before anything is kept: a
+        // request refused for its tail leaves no file behind. The file's stream goes first: a
+        // multipart reader hands out the next field only once the previous one is gone.
+        drop(chunks);
+        rest(&mut budget).await?;
         writer.commit().await.map_err(owner_gone)?;
         let row = NewFile { id: file, owner: actor.id, filename: OriginalFilename::sanitize(filename), size };
         match self.files.create(&row, &process_file_job(file), self.clock.now()).await {

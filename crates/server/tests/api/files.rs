@@ -147,6 +147,18 @@ async fn other_form_fields_are_ignored_when_plainly_named_and_422_otherwise() {
         let body = error_shape(res, 422).await;
         assert_eq!(fields(&body), vec!["body"], "field named {name:?}");
         assert_eq!(body["errors"][0]["code"], "field_name_invalid");
+        // After the file, the same rule, and the file already streamed is not kept.
+        let stored = files_under(&app.uploads).len();
+        let res = app
+            .request(Method::POST, "/api/v1/files", Some(&alice.access))
+            .multipart(Form::new().part("file", file()).text(name.to_owned(), "x"))
+            .send()
+            .await
+            .expect("send");
+        let body = error_shape(res, 422).await;
+        assert_eq!(fields(&body), vec!["body"], "field named {name:?} after the file");
+        assert_eq!(body["errors"][0]["code"], "field_name_invalid");
+        assert_eq!(files_under(&app.uploads).len(), stored, "nothing kept for a form refused after its file");
     }
     // Names the multipart parser itself cannot read make the form malformed: 400, as documented.
     for name in ["a b", "a/b"] {
