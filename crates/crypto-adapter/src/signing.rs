@@ -27,8 +27,7 @@ use ed25519_dalek::pkcs8::EncodePrivateKey;
 use hexgate_domain::{SessionId, UserId};
 use hexgate_ports::{
     AccessClaims, IssuedAccessToken, KeyRing, KeyUnsealError, OrgClaim, PortError, PublicJwk, RefreshSecret,
-    SigningKeyRecord,
-    SigningKeyRepository, TokenHash, TokenIssuer, TokenRejection,
+    SigningKeyRecord, SigningKeyRepository, TokenHash, TokenIssuer, TokenRejection,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sha2::{Digest, Sha256};

@@ -16,9 +16,7 @@ use hexgate_domain::org::{
     decide_role_change,
 };
 use hexgate_domain::{Email, UserId};
-use hexgate_ports::{
-    AuditEvent, AuditStamp, MemberView, NewJob, OrganizationRepository, PortError, TokenHash,
-};
+use hexgate_ports::{AuditEvent, AuditStamp, MemberView, NewJob, OrganizationRepository, PortError, TokenHash};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
@@ -129,7 +127,8 @@ async fn begin_membership_change(
 ) -> Result<(DatabaseTransaction, Option<org_memberships::Model>, Option<org_memberships::Model>, u64), PortError> {
     let txn = db.begin().await.map_err(port_error)?;
     become_writer(&txn).await.map_err(port_error)?;
-    let locked = for_update(&txn, organizations::Entity::find_by_id(org.as_uuid())).one(&txn).await.map_err(port_error)?;
+    let locked =
+        for_update(&txn, organizations::Entity::find_by_id(org.as_uuid())).one(&txn).await.map_err(port_error)?;
     if locked.is_none() {
         return Err(hexgate_domain::org::OrgRefusal::NotMember.into());
     }

@@ -65,8 +65,13 @@ pub trait OrganizationRepository: Send + Sync {
 
     /// Removes `target` on behalf of `actor` (themself: leaving), re-checked as
     /// [`Self::change_role`]; writes an `org_member_removed` event.
-    async fn remove_member(&self, org: OrgId, actor: UserId, target: UserId, stamp: &AuditStamp)
-    -> Result<(), PortError>;
+    async fn remove_member(
+        &self,
+        org: OrgId,
+        actor: UserId,
+        target: UserId,
+        stamp: &AuditStamp,
+    ) -> Result<(), PortError>;
 
     /// Stores the invitation (without a token yet), the job that mails it and `events`, in one
     /// transaction.
@@ -90,8 +95,12 @@ pub trait OrganizationRepository: Send + Sync {
 
     /// Gives a pending invitation the hash of its (new) token. `false` when it is no longer
     /// pending (accepted, revoked, expired).
-    async fn set_invitation_token(&self, id: InvitationId, token: &TokenHash, now: DateTime<Utc>)
-    -> Result<bool, PortError>;
+    async fn set_invitation_token(
+        &self,
+        id: InvitationId,
+        token: &TokenHash,
+        now: DateTime<Utc>,
+    ) -> Result<bool, PortError>;
 
     /// The invitation whose token has this hash, in whatever state.
     async fn find_invitation_by_token(&self, token: &TokenHash) -> Result<Option<Invitation>, PortError>;

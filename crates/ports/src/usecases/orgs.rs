@@ -284,12 +284,8 @@ impl OrgService {
     ) -> Result<(), ServiceError> {
         self.member_for(org, caller.user.id, OrgAction::ManageInvitations).await?;
         let stamp = AuditStamp::new(self.clock.now(), Some(caller.user.id), context);
-        let event = stamp.org_event(
-            AuditEventType::OrgInvitationRevoked,
-            org,
-            None,
-            json!({"invitation_id": id.to_string()}),
-        );
+        let event =
+            stamp.org_event(AuditEventType::OrgInvitationRevoked, org, None, json!({"invitation_id": id.to_string()}));
         if self.orgs.revoke_invitation(org, id, &[event]).await? {
             Ok(())
         } else {
@@ -358,7 +354,12 @@ impl OrgService {
     ///
     /// # Errors
     /// `NotFound(Organization)`; `Forbidden` for a member; `BadCursor`.
-    pub async fn audit_events(&self, caller: &Caller, org: OrgId, query: AuditQuery) -> Result<AuditPage, ServiceError> {
+    pub async fn audit_events(
+        &self,
+        caller: &Caller,
+        org: OrgId,
+        query: AuditQuery,
+    ) -> Result<AuditPage, ServiceError> {
         self.member_for(org, caller.user.id, OrgAction::ReadAudit).await?;
         self.audit.list_org(org.as_uuid(), query).await
     }
