@@ -301,16 +301,6 @@ pub enum OrgRefusal {
     LastOwner,
 }
 
-impl RuleViolation for OrgRefusal {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::NotMember | Self::TargetNotMember => "not_found",
-            Self::Forbidden => "insufficient_permissions",
-            Self::LastOwner => "last_owner",
-        }
-    }
-}
-
 /// Whether `actor` may set `target`'s role (currently `current`) to `new`: an owner any role of
 /// anyone (themself included); an admin only between `member` and `admin`, never touching an
 /// owner; a member nothing.
