@@ -95,6 +95,7 @@ pub(crate) fn spec() -> Spec {
             tag("api-keys", "Personal access tokens for scripts and services"),
             tag("audit", "The security audit log"),
             tag("admin", "Operating the service: signing-key rotation"),
+            tag("orgs", "Organizations (tenants): members, roles, invitations and organization tokens"),
         ],
         ..Default::default()
     }

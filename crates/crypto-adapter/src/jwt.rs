@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::{SessionId, UserId};
 use hexgate_ports::{
-    AccessClaims, IssuedAccessToken, PortError, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
+    AccessClaims, IssuedAccessToken, OrgClaim, PortError, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
@@ -48,6 +48,11 @@ pub(crate) struct Claims {
     exp: i64,
     iss: String,
     aud: String,
+    /// Organization tokens only: the tenant the token acts for, and the caller's role in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_role: Option<String>,
 }
 
 impl JwtIssuer {
@@ -74,6 +79,18 @@ impl JwtIssuer {
 
 /// The claims of a new access token.
 pub(crate) fn new_claims(issuer: &str, audience: &str, ttl: Duration, user: UserId, session: SessionId) -> Claims {
+    new_claims_for(issuer, audience, ttl, user, session, None)
+}
+
+/// The claims of a new access token, naming an organization when `org` is given.
+pub(crate) fn new_claims_for(
+    issuer: &str,
+    audience: &str,
+    ttl: Duration,
+    user: UserId,
+    session: SessionId,
+    org: Option<OrgClaim>,
+) -> Claims {
     let now = Utc::now().timestamp();
     Claims {
         sub: user.as_uuid(),
@@ -84,6 +101,8 @@ pub(crate) fn new_claims(issuer: &str, audience: &str, ttl: Duration, user: User
         exp: now + ttl.num_seconds(),
         iss: issuer.to_owned(),
         aud: audience.to_owned(),
+        org_id: org.map(|o| o.org_id.as_uuid()),
+        org_role: org.map(|o| o.role.as_str().to_owned()),
     }
 }
 
@@ -139,6 +158,16 @@ pub(crate) fn sign(
 impl TokenIssuer for JwtIssuer {
     async fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError> {
         let claims = new_claims(&self.issuer, &self.audience, self.access_ttl, user, session);
+        sign(&Header::new(Algorithm::HS256), &claims, &self.encoding, self.access_ttl)
+    }
+
+    async fn issue_org_access(
+        &self,
+        user: UserId,
+        session: SessionId,
+        org: OrgClaim,
+    ) -> Result<IssuedAccessToken, PortError> {
+        let claims = new_claims_for(&self.issuer, &self.audience, self.access_ttl, user, session, Some(org));
         sign(&Header::new(Algorithm::HS256), &claims, &self.encoding, self.access_ttl)
     }
 

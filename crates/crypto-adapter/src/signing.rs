@@ -26,14 +26,14 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use hexgate_domain::{SessionId, UserId};
 use hexgate_ports::{
-    AccessClaims, IssuedAccessToken, KeyRing, KeyUnsealError, PortError, PublicJwk, RefreshSecret, SigningKeyRecord,
-    SigningKeyRepository, TokenHash, TokenIssuer, TokenRejection,
+    AccessClaims, IssuedAccessToken, KeyRing, KeyUnsealError, OrgClaim, PortError, PublicJwk, RefreshSecret,
+    SigningKeyRecord, SigningKeyRepository, TokenHash, TokenIssuer, TokenRejection,
 };
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use sha2::{Digest, Sha256};
 use tracing::{error, warn};
 
-use crate::jwt::{JwtConfig, decode_claims, new_claims, sign, validation};
+use crate::jwt::{Claims, JwtConfig, decode_claims, new_claims, new_claims_for, sign, validation};
 use crate::refresh;
 use crate::seal::Sealer;
 
@@ -346,6 +346,19 @@ impl EdDsaIssuer {
         }
     }
 
+    /// Signs `claims` with the active key, naming it in the header.
+    async fn issue(&self, claims: Claims) -> Result<IssuedAccessToken, PortError> {
+        let keys = self.ring.fresh().await;
+        let Some((kid, key)) = &keys.signing else {
+            return Err(PortError::Internal(
+                "no active signing key opens with this SECRET_KEY (see docs/tokens.md)".to_owned(),
+            ));
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(kid.clone());
+        sign(&header, &claims, key, self.access_ttl)
+    }
+
     /// The key id of an `EdDSA` token, refusing any other algorithm before a key is looked at.
     fn kid_of(token: &str) -> Result<String, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Malformed)?;
@@ -371,16 +384,16 @@ fn unverified_issued_at(token: &str) -> Result<i64, TokenRejection> {
 #[async_trait]
 impl TokenIssuer for EdDsaIssuer {
     async fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError> {
-        let keys = self.ring.fresh().await;
-        let Some((kid, key)) = &keys.signing else {
-            return Err(PortError::Internal(
-                "no active signing key opens with this SECRET_KEY (see docs/tokens.md)".to_owned(),
-            ));
-        };
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(kid.clone());
-        let claims = new_claims(&self.issuer, &self.audience, self.access_ttl, user, session);
-        sign(&header, &claims, key, self.access_ttl)
+        self.issue(new_claims(&self.issuer, &self.audience, self.access_ttl, user, session)).await
+    }
+
+    async fn issue_org_access(
+        &self,
+        user: UserId,
+        session: SessionId,
+        org: OrgClaim,
+    ) -> Result<IssuedAccessToken, PortError> {
+        self.issue(new_claims_for(&self.issuer, &self.audience, self.access_ttl, user, session, Some(org))).await
     }
 
     async fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection> {

@@ -59,6 +59,8 @@ pub enum Scope {
     ProductsWrite,
     UsersRead,
     UsersWrite,
+    OrgsRead,
+    OrgsWrite,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -72,7 +74,7 @@ impl RuleViolation for UnknownScope {
 }
 
 impl Scope {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 11] = [
         Self::ProfileRead,
         Self::ProfileWrite,
         Self::OrdersRead,
@@ -82,6 +84,8 @@ impl Scope {
         Self::ProductsWrite,
         Self::UsersRead,
         Self::UsersWrite,
+        Self::OrgsRead,
+        Self::OrgsWrite,
     ];
 
     #[must_use]
@@ -96,6 +100,8 @@ impl Scope {
             Self::ProductsWrite => "products:write",
             Self::UsersRead => "users:read",
             Self::UsersWrite => "users:write",
+            Self::OrgsRead => "orgs:read",
+            Self::OrgsWrite => "orgs:write",
         }
     }
 
@@ -114,6 +120,11 @@ impl Scope {
             Self::UsersWrite => {
                 "create, change, delete users and set permissions (with admin rights); includes users:read"
             }
+            Self::OrgsRead => "list your organizations and read those you belong to, their members and invitations",
+            Self::OrgsWrite => {
+                "create, change and delete organizations, manage members and invitations, accept invitations \
+                 (within your role); includes orgs:read"
+            }
         }
     }
 
@@ -125,6 +136,7 @@ impl Scope {
             Self::OrdersWrite => Some(Self::OrdersRead),
             Self::FilesWrite => Some(Self::FilesRead),
             Self::UsersWrite => Some(Self::UsersRead),
+            Self::OrgsWrite => Some(Self::OrgsRead),
             _ => None,
         }
     }

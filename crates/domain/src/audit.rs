@@ -38,6 +38,10 @@ pub enum AuditEventType {
     OrgMemberAdded,
     OrgMemberRemoved,
     OrgRoleChanged,
+    OrgUpdated,
+    OrgDeleted,
+    OrgInvitationCreated,
+    OrgInvitationRevoked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -51,7 +55,7 @@ impl RuleViolation for UnknownEventType {
 }
 
 impl AuditEventType {
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 30] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -78,6 +82,10 @@ impl AuditEventType {
         Self::OrgMemberAdded,
         Self::OrgMemberRemoved,
         Self::OrgRoleChanged,
+        Self::OrgUpdated,
+        Self::OrgDeleted,
+        Self::OrgInvitationCreated,
+        Self::OrgInvitationRevoked,
     ];
 
     #[must_use]
@@ -109,6 +117,10 @@ impl AuditEventType {
             Self::OrgMemberAdded => "org_member_added",
             Self::OrgMemberRemoved => "org_member_removed",
             Self::OrgRoleChanged => "org_role_changed",
+            Self::OrgUpdated => "org_updated",
+            Self::OrgDeleted => "org_deleted",
+            Self::OrgInvitationCreated => "org_invitation_created",
+            Self::OrgInvitationRevoked => "org_invitation_revoked",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod full_name;
 pub mod job;
 pub mod money;
 pub mod order;
+pub mod org;
 pub mod pagination;
 pub mod password;
 pub mod permission;

@@ -3,6 +3,7 @@ use std::fmt;
 use hexgate_domain::DomainError;
 use hexgate_domain::RuleViolation;
 use hexgate_domain::order::{OrderError, OrderStatus};
+use hexgate_domain::org::OrgRefusal;
 use thiserror::Error;
 
 /// The API's stable machine codes: clients branch on these, never on the wording of a message.
@@ -99,11 +100,10 @@ impl ErrorCode {
         }
     }
 
-    /// Codes the contract names for features not built yet (organizations, second
-    /// factors). They are in the published enum so clients can be written against them now.
+    /// Codes the contract names for features not built yet (second factors). They are in the published enum so clients can be written against them now.
     #[must_use]
     pub const fn reserved(self) -> bool {
-        matches!(self, Self::LastOwner | Self::MfaRequired | Self::MfaCodeInvalid)
+        matches!(self, Self::MfaRequired | Self::MfaCodeInvalid)
     }
 }
 
@@ -119,6 +119,10 @@ impl fmt::Display for ErrorCode {
 pub enum Conflict {
     EmailTaken,
     UsernameTaken,
+    /// An organization with this slug exists.
+    OrgSlugTaken,
+    /// The user is a member of the organization already.
+    AlreadyMember,
 }
 
 /// What an adapter may answer. Storage-specific errors are turned into these inside the adapter,
@@ -133,6 +137,9 @@ pub enum PortError {
     Rule(#[from] DomainError),
     #[error(transparent)]
     Order(#[from] OrderError),
+    /// A membership change an organization refused (decided inside the change's transaction).
+    #[error(transparent)]
+    Org(#[from] OrgRefusal),
     /// An order named products that do not exist: the indexes of those lines.
     #[error("unknown products at lines {0:?}")]
     UnknownProducts(Vec<usize>),
@@ -178,6 +185,10 @@ pub enum Resource {
     File,
     Task,
     ApiKey,
+    /// An organization, or one the caller is not a member of: the same answer.
+    Organization,
+    Member,
+    Invitation,
 }
 
 impl fmt::Display for Resource {
@@ -191,6 +202,9 @@ impl fmt::Display for Resource {
             Self::File => "File not found",
             Self::Task => "Task not found",
             Self::ApiKey => "API key not found",
+            Self::Organization => "Organization not found",
+            Self::Member => "Member not found",
+            Self::Invitation => "Invitation not found",
         })
     }
 }
@@ -247,6 +261,12 @@ pub enum ServiceError {
     DuplicateInBatch(BatchField),
     #[error("The last active admin cannot be demoted, deactivated or deleted")]
     LastAdmin,
+    #[error("The last owner of an organization cannot be demoted or removed")]
+    LastOwner,
+    #[error("Organization slug already taken")]
+    OrgSlugTaken,
+    #[error("Already a member of this organization")]
+    AlreadyMember,
     #[error("Only a pending order can be cancelled; this one is {0}")]
     OrderNotPending(OrderStatus),
     /// The input stream broke off or could not be read (a malformed multipart body).
@@ -286,6 +306,8 @@ impl ServiceError {
             Self::UsernameTaken | Self::UsernamesTaken(_) => ErrorCode::UsernameTaken,
             Self::DuplicateInBatch(_) => ErrorCode::DuplicateInBatch,
             Self::LastAdmin => ErrorCode::LastAdmin,
+            Self::LastOwner => ErrorCode::LastOwner,
+            Self::OrgSlugTaken | Self::AlreadyMember => ErrorCode::Conflict,
             Self::OrderNotPending(_) => ErrorCode::Conflict,
             Self::MalformedInput(_) => ErrorCode::BadRequest,
             Self::PasswordIncorrect => ErrorCode::PasswordIncorrect,
@@ -310,6 +332,12 @@ impl From<PortError> for ServiceError {
             PortError::NotFound => Self::NotFound(Resource::Record),
             PortError::Conflict(Conflict::EmailTaken) => Self::EmailTaken,
             PortError::Conflict(Conflict::UsernameTaken) => Self::UsernameTaken,
+            PortError::Conflict(Conflict::OrgSlugTaken) => Self::OrgSlugTaken,
+            PortError::Conflict(Conflict::AlreadyMember) => Self::AlreadyMember,
+            PortError::Org(OrgRefusal::NotMember) => Self::NotFound(Resource::Organization),
+            PortError::Org(OrgRefusal::TargetNotMember) => Self::NotFound(Resource::Member),
+            PortError::Org(OrgRefusal::Forbidden) => Self::Forbidden,
+            PortError::Org(OrgRefusal::LastOwner) => Self::LastOwner,
             PortError::Rule(DomainError::LastAdmin) => Self::LastAdmin,
             PortError::Order(OrderError::NotPending(status)) => Self::OrderNotPending(status),
             PortError::Order(other) => Self::Invalid(vec![FieldViolation::rule("items", &other)]),

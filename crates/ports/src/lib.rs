@@ -26,5 +26,7 @@ pub use usecases::{
     UPLOAD_FRAMING_ALLOWANCE, Upload, UploadBudget, UserChanges, UserService, VERIFICATION_MAIL, VerificationMailJob,
     WELCOME_MAIL, WelcomeMailJob, process_file_job, welcome_job, welcome_mail,
 };
+// Organizations (issue 18).
+pub use usecases::{NewInvitation, NewOrganization, ORG_INVITATION_MAIL, OrgInvitationMailJob, OrgService, OrgView};
 // Chats that end with their session (issue 14).
 pub use usecases::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents, ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};

@@ -11,9 +11,11 @@ use sea_orm::{DbErr, RuntimeErr, sqlx};
 /// The unique indexes whose violation is a conflict the use cases know, by name. PostgreSQL names
 /// the index (`constraint()`); SQLite names the indexed columns instead (its message is
 /// `UNIQUE constraint failed: users.email`, the columns in its fixed `table.column` form).
-const UNIQUE_RULES: [(&str, &str, Conflict); 2] = [
+const UNIQUE_RULES: [(&str, &str, Conflict); 4] = [
     ("ux_users_email", "users.email", Conflict::EmailTaken),
     ("ux_users_username", "users.username", Conflict::UsernameTaken),
+    ("ux_organizations_slug", "organizations.slug", Conflict::OrgSlugTaken),
+    ("ux_org_memberships_member", "org_memberships.org_id, org_memberships.user_id", Conflict::AlreadyMember),
 ];
 
 pub(crate) fn port_error(err: DbErr) -> PortError {

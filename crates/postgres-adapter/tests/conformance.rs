@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
     DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
-    SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository, SqlSigningKeyRepository,
-    SqlUserRepository,
+    SqlOrderRepository, SqlOrganizationRepository, SqlPreferencesRepository, SqlProductRepository,
+    SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;
@@ -26,7 +26,8 @@ fn storage(db: DatabaseConnection) -> Storage {
         jobs: Arc::new(SqlJobQueue::new(db.clone())),
         api_keys: Arc::new(SqlApiKeyRepository::new(db.clone())),
         audit: Arc::new(SqlAuditLog::new(db.clone())),
-        signing_keys: Arc::new(SqlSigningKeyRepository::new(db)),
+        signing_keys: Arc::new(SqlSigningKeyRepository::new(db.clone())),
+        orgs: Arc::new(SqlOrganizationRepository::new(db)),
     }
 }
 

@@ -272,6 +272,12 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with_wakeup(wakeup.clone()),
     );
+    let orgs_repo: Arc<dyn hexgate_ports::OrganizationRepository> =
+        Arc::new(hexgate_postgres_adapter::SqlOrganizationRepository::new(db.clone()));
+    let orgs = Arc::new(
+        hexgate_ports::OrgService::new(orgs_repo.clone(), audit.clone(), tokens.clone(), clock.clone())
+            .with_wakeup(wakeup.clone()),
+    );
     let metrics = metrics(config, &db);
     let chat = Arc::new(
         ChatService::new(pubsub.clone(), config.chat.send_queue).with_message_limit(config.chat.messages_per_minute),
@@ -291,6 +297,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         limiter,
         api_keys,
         audit: audit.clone(),
+        orgs,
         readiness,
         metrics: metrics.clone(),
     };
@@ -305,6 +312,13 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             )
         }
     };
+    let invitation_mail = Arc::new(hexgate_ports::OrgInvitationMailJob {
+        orgs: orgs_repo,
+        issuer: tokens.clone(),
+        mailer: mailer.clone(),
+        clock: clock.clone(),
+        base_url: config.application.public_base_url.clone(),
+    });
     let links = Arc::new(hexgate_ports::LinkMailer {
         users: users_repo.clone(),
         tokens: account_tokens,
@@ -332,6 +346,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         )
         .with(hexgate_ports::PASSWORD_RESET_MAIL, Arc::new(hexgate_ports::PasswordResetMailJob(links.clone())))
         .with(hexgate_ports::VERIFICATION_MAIL, Arc::new(hexgate_ports::VerificationMailJob(links)))
+        .with(hexgate_ports::ORG_INVITATION_MAIL, invitation_mail)
         .with(
             hexgate_ports::AUDIT_RETENTION,
             Arc::new(hexgate_ports::AuditRetentionJob {

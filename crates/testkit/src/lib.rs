@@ -21,7 +21,8 @@ use std::sync::Arc;
 pub use doubles::{FastHasher, ManualClock, RecordingMailer};
 use hexgate_ports::{
     AccountTokenRepository, ApiKeyRepository, AuditLog, FileRepository, JobQueue, OrderRepository,
-    PreferencesRepository, ProductRepository, SessionRepository, SigningKeyRepository, UserRepository,
+    OrganizationRepository, PreferencesRepository, ProductRepository, SessionRepository, SigningKeyRepository,
+    UserRepository,
 };
 pub use store::InMemoryStore;
 
@@ -40,4 +41,5 @@ pub struct Storage {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub audit: Arc<dyn AuditLog>,
     pub signing_keys: Arc<dyn SigningKeyRepository>,
+    pub orgs: Arc<dyn OrganizationRepository>,
 }

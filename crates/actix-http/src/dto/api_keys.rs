@@ -33,6 +33,10 @@ pub enum ScopeName {
     UsersRead,
     #[serde(rename = "users:write")]
     UsersWrite,
+    #[serde(rename = "orgs:read")]
+    OrgsRead,
+    #[serde(rename = "orgs:write")]
+    OrgsWrite,
 }
 
 impl From<ScopeName> for Scope {
@@ -47,6 +51,8 @@ impl From<ScopeName> for Scope {
             ScopeName::ProductsWrite => Self::ProductsWrite,
             ScopeName::UsersRead => Self::UsersRead,
             ScopeName::UsersWrite => Self::UsersWrite,
+            ScopeName::OrgsRead => Self::OrgsRead,
+            ScopeName::OrgsWrite => Self::OrgsWrite,
         }
     }
 }
@@ -63,6 +69,8 @@ impl From<Scope> for ScopeName {
             Scope::ProductsWrite => Self::ProductsWrite,
             Scope::UsersRead => Self::UsersRead,
             Scope::UsersWrite => Self::UsersWrite,
+            Scope::OrgsRead => Self::OrgsRead,
+            Scope::OrgsWrite => Self::OrgsWrite,
         }
     }
 }

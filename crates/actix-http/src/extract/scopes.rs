@@ -46,6 +46,20 @@ pub(crate) const ROUTE_SCOPES: &[(&str, &str, Need)] = &[
     ("DELETE", "/api/v1/files/{id}", Need::Scope(Scope::FilesWrite)),
     ("GET", "/api/v1/files/{id}/content", Need::Scope(Scope::FilesRead)),
     ("GET", "/api/v1/tasks/{id}", Need::Scope(Scope::FilesRead)),
+    // Organizations. Minting an organization token and reading an organization's audit log are
+    // absent: like credential management and the audit log, only a session does them.
+    ("GET", "/api/v1/orgs", Need::Scope(Scope::OrgsRead)),
+    ("POST", "/api/v1/orgs", Need::Scope(Scope::OrgsWrite)),
+    ("GET", "/api/v1/orgs/{org_id}", Need::Scope(Scope::OrgsRead)),
+    ("PATCH", "/api/v1/orgs/{org_id}", Need::Scope(Scope::OrgsWrite)),
+    ("DELETE", "/api/v1/orgs/{org_id}", Need::Scope(Scope::OrgsWrite)),
+    ("GET", "/api/v1/orgs/{org_id}/members", Need::Scope(Scope::OrgsRead)),
+    ("PUT", "/api/v1/orgs/{org_id}/members/{user_id}", Need::Scope(Scope::OrgsWrite)),
+    ("DELETE", "/api/v1/orgs/{org_id}/members/{user_id}", Need::Scope(Scope::OrgsWrite)),
+    ("GET", "/api/v1/orgs/{org_id}/invitations", Need::Scope(Scope::OrgsRead)),
+    ("POST", "/api/v1/orgs/{org_id}/invitations", Need::Scope(Scope::OrgsWrite)),
+    ("DELETE", "/api/v1/orgs/{org_id}/invitations/{id}", Need::Scope(Scope::OrgsWrite)),
+    ("POST", "/api/v1/invitations/accept", Need::Scope(Scope::OrgsWrite)),
 ];
 
 /// What `method pattern` needs from a key; `None`: no key may use it.
@@ -83,6 +97,8 @@ mod tests {
             ("POST", "/api/v1/auth/logout"),
             ("GET", "/api/v1/audit-events"),
             ("GET", "/api/v1/users/me/audit-events"),
+            ("POST", "/api/v1/orgs/{org_id}/token"),
+            ("GET", "/api/v1/orgs/{org_id}/audit-events"),
         ] {
             assert_eq!(need_of(method, pattern), None, "{method} {pattern}");
         }

@@ -139,6 +139,22 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("openid_configuration", &[]),
     ("rotate_signing_key", &[ErrorCode::InsufficientPermissions]),
     ("list_signing_keys", &[ErrorCode::InsufficientPermissions]),
+    // organizations: a non-member gets 404 exactly like an unknown id; a member whose role falls
+    // short gets 403.
+    ("create_org", &[ErrorCode::Conflict]),
+    ("list_orgs", &[]),
+    ("read_org", &[ErrorCode::NotFound]),
+    ("update_org", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    ("delete_org", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    ("list_org_members", &[ErrorCode::NotFound]),
+    ("update_org_member", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions, ErrorCode::LastOwner]),
+    ("remove_org_member", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions, ErrorCode::LastOwner]),
+    ("create_org_invitation", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    ("list_org_invitations", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    ("revoke_org_invitation", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    ("accept_org_invitation", &[ErrorCode::InvalidToken, ErrorCode::InsufficientPermissions, ErrorCode::Conflict]),
+    ("create_org_token", &[ErrorCode::NotFound]),
+    ("list_org_audit_events", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

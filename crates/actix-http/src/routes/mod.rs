@@ -4,6 +4,7 @@ mod auth;
 mod commerce;
 mod files;
 mod keys;
+mod orgs;
 mod system;
 mod users;
 
@@ -85,5 +86,30 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/{id}").route(get().to(files::read_file)).route(delete().to(files::delete_file)))
                 .service(resource("/{id}/content").route(get().to(files::download_file))),
         )
-        .service(scope("/api/v1/tasks").service(resource("/{id}").route(get().to(files::read_task))));
+        .service(scope("/api/v1/tasks").service(resource("/{id}").route(get().to(files::read_task))))
+        .service(
+            scope("/api/v1/orgs")
+                .service(resource("").route(get().to(orgs::list_orgs)).route(post().to(orgs::create_org)))
+                .service(
+                    resource("/{org_id}")
+                        .route(get().to(orgs::read_org))
+                        .route(patch().to(orgs::update_org))
+                        .route(delete().to(orgs::delete_org)),
+                )
+                .service(resource("/{org_id}/members").route(get().to(orgs::list_members)))
+                .service(
+                    resource("/{org_id}/members/{user_id}")
+                        .route(put().to(orgs::update_member))
+                        .route(delete().to(orgs::remove_member)),
+                )
+                .service(
+                    resource("/{org_id}/invitations")
+                        .route(get().to(orgs::list_invitations))
+                        .route(post().to(orgs::create_invitation)),
+                )
+                .service(resource("/{org_id}/invitations/{id}").route(delete().to(orgs::revoke_invitation)))
+                .service(resource("/{org_id}/token").route(post().to(orgs::org_token)))
+                .service(resource("/{org_id}/audit-events").route(get().to(orgs::list_org_audit_events))),
+        )
+        .service(resource("/api/v1/invitations/accept").route(post().to(orgs::accept_invitation)));
 }

@@ -58,6 +58,18 @@ impl AuditStamp {
         }
     }
 
+    /// An event about organization `org` (listed by its audit route).
+    #[must_use]
+    pub fn org_event(
+        &self,
+        event_type: AuditEventType,
+        org: hexgate_domain::org::OrgId,
+        subject: Option<UserId>,
+        details: Value,
+    ) -> AuditEvent {
+        AuditEvent { org_id: Some(org.as_uuid()), ..self.event(event_type, subject, details) }
+    }
+
     /// The events a change of a user record makes: `permissions_changed` (before and after),
     /// `password_changed`, `user_updated` (the names of the changed fields, never their values).
     /// Repositories call this with the row they read in the change's transaction.

@@ -2,6 +2,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hexgate_domain::org::{OrgId, OrgRole};
 use hexgate_domain::{Password, PasswordHash, SessionId, UserId};
 use secrecy::SecretString;
 
@@ -30,6 +31,14 @@ pub struct AccessClaims {
     pub session_id: SessionId,
     pub jti: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The tenant an organization token acts for: written into it as the `org_id` and `org_role`
+/// claims, for services that authorize by tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgClaim {
+    pub org_id: OrgId,
+    pub role: OrgRole,
 }
 
 pub struct IssuedAccessToken {
@@ -75,6 +84,18 @@ pub trait TokenIssuer: Send + Sync {
     /// # Errors
     /// [`PortError::Internal`] if signing fails; store errors when the active key must be read.
     async fn issue_access(&self, user: UserId, session: SessionId) -> Result<IssuedAccessToken, PortError>;
+
+    /// An access token like [`Self::issue_access`]'s (same session, same key, same life) that
+    /// also carries the `org_id` and `org_role` claims of `org`.
+    ///
+    /// # Errors
+    /// As [`Self::issue_access`].
+    async fn issue_org_access(
+        &self,
+        user: UserId,
+        session: SessionId,
+        org: OrgClaim,
+    ) -> Result<IssuedAccessToken, PortError>;
 
     /// Checks signature, algorithm, key id, `exp`, `nbf`, `iss` and `aud`. A key id this process
     /// has not cached yet is looked up in the store (a bounded number of times, however many

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod orders;
+pub mod orgs;
 pub mod preferences;
 pub mod pubsub;
 pub mod rate_limit;
@@ -27,13 +28,14 @@ pub use audit::{AuditEvent, AuditFilter, AuditLog, AuditPosition, AuditStamp, Cu
 pub use catalog::ProductRepository;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{
-    AccessClaims, IssuedAccessToken, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
+    AccessClaims, IssuedAccessToken, OrgClaim, PasswordHasher, RefreshSecret, TokenHash, TokenIssuer, TokenRejection,
 };
 pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
 pub use mail::{Mail, Mailer};
 pub use metrics::{GaugeReading, GaugeSource, JobOutcome, LoginOutcome, Metrics, NoMetrics};
 pub use orders::{OrderFilter, OrderRepository};
+pub use orgs::{MemberView, OrganizationRepository};
 pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};

@@ -92,6 +92,17 @@ impl AuditService {
         self.page(&format!("me:{}", actor.id), query).await
     }
 
+    /// The events of one organization, newest first. Whether the caller may read them is the
+    /// organization service's to decide before calling this; an `org_id` filter is replaced by
+    /// `org`.
+    ///
+    /// # Errors
+    /// `BadCursor`; store errors.
+    pub async fn list_org(&self, org: Uuid, mut query: AuditQuery) -> Result<AuditPage, ServiceError> {
+        query.filter.org_id = Some(org);
+        self.page(&format!("org:{org}"), query).await
+    }
+
     async fn page(&self, listing: &str, query: AuditQuery) -> Result<AuditPage, ServiceError> {
         let limit = query.limit.clamp(1, AUDIT_PAGE_MAX);
         let after = match &query.cursor {

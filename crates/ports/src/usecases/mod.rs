@@ -14,6 +14,7 @@ mod files;
 mod jobs;
 mod mails;
 mod orders;
+mod orgs;
 mod profile;
 mod signing_keys;
 mod users;
@@ -36,6 +37,7 @@ pub use files::{
 pub use jobs::{JobHandler, JobRunner, TraceLink};
 pub use mails::{WELCOME_MAIL, WelcomeMailJob, welcome_job, welcome_mail};
 pub use orders::OrderService;
+pub use orgs::{NewInvitation, NewOrganization, ORG_INVITATION_MAIL, OrgInvitationMailJob, OrgService, OrgView};
 pub use profile::{ProfileService, RELATED_ORDERS, Related};
 pub use signing_keys::{Discovery, KeySetupError, SigningKeyPolicy, SigningKeyService, SigningKeyView};
 pub use users::{NewAccount, SuperuserOutcome, UserChanges, UserService};

@@ -18,6 +18,7 @@ mod files;
 mod helpers;
 mod mail;
 mod observability;
+mod organizations;
 mod scale;
 mod signing_keys;
 mod system;

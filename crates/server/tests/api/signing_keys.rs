@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, SECRET, TestApp, TestDb, error_shape, hexgate, start_binary};
 
-fn part(token: &str, i: usize) -> Value {
+pub(crate) fn part(token: &str, i: usize) -> Value {
     let bytes = URL_SAFE_NO_PAD.decode(token.split('.').nth(i).expect("part")).expect("base64url");
     serde_json::from_slice(&bytes).expect("json")
 }
@@ -26,7 +26,7 @@ fn kid_of(token: &str) -> String {
 
 /// Checks `token`'s signature the way another service would: the key its header names, from the
 /// JWKS, Ed25519 over `header.payload`.
-fn verifies_with(jwks: &Value, token: &str) -> bool {
+pub(crate) fn verifies_with(jwks: &Value, token: &str) -> bool {
     let header = part(token, 0);
     if header["alg"] != "EdDSA" {
         return false;

@@ -23,6 +23,7 @@ pub mod catalog;
 pub mod files;
 pub mod jobs;
 pub mod orders;
+pub mod orgs;
 pub mod preferences;
 pub mod sessions;
 pub mod signing_keys;
@@ -62,7 +63,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys
+            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys, orgs
         );
     };
 }
@@ -159,6 +160,15 @@ macro_rules! __conformance_port {
             rotation_hands_signing_to_the_new_key_and_keeps_the_old_one_live,
             concurrent_rotations_leave_one_active_key_and_lose_none,
             retirement_takes_rotated_keys_past_the_cutoff_and_never_the_active_one
+        );
+    };
+    (orgs, $h:path) => {
+        $crate::__conformance_checks!($h; orgs:
+            organizations_round_trip_with_unique_slugs_and_their_creator_as_owner,
+            membership_changes_follow_the_roles_and_the_last_owner_rule,
+            two_owners_demoting_each_other_at_once_leave_one_owner,
+            an_invitation_is_spent_once_even_when_accepted_concurrently,
+            an_organization_takes_its_memberships_and_invitations_and_a_user_their_memberships
         );
     };
     (cascades, $h:path) => {

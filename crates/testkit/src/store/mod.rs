@@ -11,6 +11,7 @@ mod catalog;
 mod files;
 mod jobs;
 mod orders;
+mod orgs;
 mod preferences;
 mod sessions;
 mod signing_keys;
@@ -24,6 +25,7 @@ use hexgate_domain::api_key::{ApiKey, ApiKeyId};
 use hexgate_domain::file::{FileFacts, FileId, OriginalFilename};
 use hexgate_domain::job::JobStatus;
 use hexgate_domain::order::{Order, OrderId};
+use hexgate_domain::org::{Invitation, InvitationId, Membership, OrgId, Organization};
 use hexgate_domain::preferences::Preferences;
 use hexgate_domain::product::{Product, ProductId};
 use hexgate_domain::session::Session;
@@ -76,6 +78,12 @@ struct FileRow {
     processed_at: Option<DateTime<Utc>>,
 }
 
+/// An invitation with the hash of its token (`None` until its mail is sent).
+struct InvitationRow {
+    invitation: Invitation,
+    hash: Option<String>,
+}
+
 #[derive(Default)]
 struct State {
     users: HashMap<UserId, User>,
@@ -96,6 +104,11 @@ struct State {
     audit_events: Vec<AuditEvent>,
     /// Access-token signing keys, in the order they were made.
     signing_keys: Vec<hexgate_ports::SigningKeyRecord>,
+    /// Organizations; their memberships (unique per organization and user) in the order made;
+    /// invitations by id.
+    orgs: HashMap<OrgId, Organization>,
+    memberships: Vec<Membership>,
+    invitations: HashMap<InvitationId, InvitationRow>,
 }
 
 impl State {
@@ -111,6 +124,7 @@ impl State {
         self.preferences.remove(&id);
         self.files.retain(|_, f| f.owner != id);
         self.api_keys.retain(|_, (k, _)| k.user_id != id);
+        self.memberships.retain(|m| m.user_id != id);
     }
 
     /// Writes `events` as part of the change under way (the lock is the transaction).
@@ -173,6 +187,7 @@ impl InMemoryStore {
             api_keys: store.clone(),
             audit: store.clone(),
             signing_keys: store.clone(),
+            orgs: store.clone(),
         }
     }
 
