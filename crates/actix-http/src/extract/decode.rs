@@ -580,9 +580,11 @@ mod tests {
     fn an_integer_written_with_a_zero_fraction_is_the_integer_and_a_fraction_is_refused() {
         let ok = decode_json::<Sample>(json!({"name": "abc", "count": 2.0, "flag": true}), "body").expect("2.0 is 2");
         assert_eq!(ok.count, 2);
-        let errors = decode_json::<Sample>(json!({"name": "abc", "count": 2.5, "flag": true}), "body").expect_err("2.5");
+        let errors =
+            decode_json::<Sample>(json!({"name": "abc", "count": 2.5, "flag": true}), "body").expect_err("2.5");
         assert_eq!(fields(&errors), vec!["body.count"]);
-        let errors = decode_json::<Sample>(json!({"name": "abc", "count": 1e300, "flag": true}), "body").expect_err("huge");
+        let errors =
+            decode_json::<Sample>(json!({"name": "abc", "count": 1e300, "flag": true}), "body").expect_err("huge");
         assert_eq!(fields(&errors), vec!["body.count"], "beyond 2^53 a float names no one integer");
     }
 

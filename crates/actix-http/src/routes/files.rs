@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use hexgate_domain::file::{FileId, OCTET_STREAM, StoredFile};
 use hexgate_ports::{Blob, ServiceError, UploadBudget};
 
-use crate::dto::{FieldError, FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
+use crate::dto::{FilePath, FileResponse, TaskPath, TaskResponse, UploadAccepted};
 use crate::extract::{CurrentUser, FileUpload};
 use crate::{ApiError, HttpState};
 
