@@ -65,7 +65,6 @@ ALWAYS_FRESH = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/auth/password"),
     ("DELETE", "/api/v1/auth/sessions/{id}"),
-    ("DELETE", "/api/v1/auth/api-keys/{id}"),
 }
 
 # Self-or-admin routes on an account: a user caller gets its own id.

@@ -433,10 +433,15 @@ mod tests {
                 ProductName::parse(sample).is_ok(),
                 "{sample:?}"
             );
-            // API-key names publish the same pattern for the same rule.
+            // API-key and organization names publish the same pattern for the same rule.
             assert_eq!(
                 validator.is_valid(&serde_json::json!(sample)),
                 hexgate_domain::api_key::ApiKeyName::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                hexgate_domain::org::OrgName::parse(sample).is_ok(),
                 "{sample:?}"
             );
         }

@@ -47,7 +47,7 @@ impl From<OrgRole> for OrgRoleName {
 #[garde(allow_unvalidated)]
 pub struct OrgCreate {
     /// 1..=100 characters (trimmed), no control characters.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(extend("pattern" = OrgName::PATTERN), length(min = 1, max = 100))]
     pub name: String,
     /// 3..=40 characters of `[a-z0-9-]`, unique.
     #[schemars(extend("pattern" = OrgSlug::PATTERN), length(min = 3, max = 40))]
@@ -72,7 +72,7 @@ impl IntoDomain for OrgCreate {
 #[garde(allow_unvalidated)]
 pub struct OrgPatch {
     /// 1..=100 characters (trimmed), no control characters.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(extend("pattern" = OrgName::PATTERN), length(min = 1, max = 100))]
     pub name: String,
 }
 
