@@ -9,6 +9,7 @@ mod commerce;
 mod common;
 mod files;
 mod keys;
+mod mfa;
 mod system;
 mod users;
 
@@ -19,5 +20,6 @@ pub(crate) use commerce::*;
 pub(crate) use common::*;
 pub(crate) use files::*;
 pub(crate) use keys::*;
+pub(crate) use mfa::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

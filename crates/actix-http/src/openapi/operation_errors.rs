@@ -58,7 +58,10 @@ const BEARER_SCHEME: &str = "BearerAuth";
 /// route is a decision, not a silent default.
 pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     // auth
-    ("login", &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser, ErrorCode::RateLimited]),
+    (
+        "login",
+        &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser, ErrorCode::RateLimited, ErrorCode::MfaRequired],
+    ),
     ("refresh_token", &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser]),
     ("logout", &[]),
     ("change_password", &[ErrorCode::PasswordIncorrect]),
@@ -139,6 +142,16 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("openid_configuration", &[]),
     ("rotate_signing_key", &[ErrorCode::InsufficientPermissions]),
     ("list_signing_keys", &[ErrorCode::InsufficientPermissions]),
+    // second factors: state conflicts are 409; a wrong code 401; the password asked again 400.
+    ("mfa_status", &[]),
+    ("start_totp", &[ErrorCode::Conflict]),
+    ("confirm_totp", &[ErrorCode::MfaCodeInvalid, ErrorCode::Conflict]),
+    ("disable_totp", &[ErrorCode::PasswordIncorrect]),
+    ("regenerate_recovery_codes", &[ErrorCode::PasswordIncorrect, ErrorCode::Conflict]),
+    (
+        "verify_mfa",
+        &[ErrorCode::NotAuthenticated, ErrorCode::MfaCodeInvalid, ErrorCode::InactiveUser, ErrorCode::RateLimited],
+    ),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -4,6 +4,7 @@ mod auth;
 mod commerce;
 mod files;
 mod keys;
+mod mfa;
 mod system;
 mod users;
 
@@ -38,7 +39,13 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                         .route(get().to(api_keys::list_api_keys))
                         .route(post().to(api_keys::create_api_key)),
                 )
-                .service(resource("/api-keys/{id}").route(delete().to(api_keys::revoke_api_key))),
+                .service(resource("/api-keys/{id}").route(delete().to(api_keys::revoke_api_key)))
+                .service(resource("/mfa").route(get().to(mfa::mfa_status)))
+                .service(resource("/mfa/totp").route(post().to(mfa::start_totp)))
+                .service(resource("/mfa/totp/confirm").route(post().to(mfa::confirm_totp)))
+                .service(resource("/mfa/totp/disable").route(post().to(mfa::disable_totp)))
+                .service(resource("/mfa/recovery-codes").route(post().to(mfa::regenerate_recovery_codes)))
+                .service(resource("/mfa/verify").route(post().to(mfa::verify_mfa))),
         )
         .service(resource("/api/v1/audit-events").route(get().to(audit::list_audit_events)))
         .service(

@@ -17,6 +17,7 @@ mod conventions;
 mod files;
 mod helpers;
 mod mail;
+mod mfa;
 mod observability;
 mod scale;
 mod signing_keys;
