@@ -55,7 +55,7 @@ pub struct ApiError {
     pub errors: Option<Vec<FieldError>>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// The second step a login needs (`mfa_required` only).
-    pub mfa: Option<hexgate_ports::MfaChallenge>,
+    pub mfa: Option<Box<hexgate_ports::MfaChallenge>>,
 }
 
 impl ApiError {
@@ -181,7 +181,7 @@ impl From<ServiceError> for ApiError {
                 Self { detail, ..Self::too_many_requests(retry_after_secs) }
             }
             ServiceError::MfaRequired(challenge) => {
-                Self { mfa: Some(challenge), ..Self::new(code, "A second factor is required") }
+                Self { mfa: Some(Box::new(challenge)), ..Self::new(code, "A second factor is required") }
             }
             ServiceError::Unavailable(ref what) => {
                 tracing::warn!(dependency = %what, "dependency unavailable");

@@ -123,7 +123,9 @@ impl PasskeyCeremonies for WebAuthnCeremonies {
     fn start_login(&self) -> Result<CeremonyStart, PortError> {
         let (rcr, state) =
             self.webauthn.start_discoverable_authentication().map_err(|e| internal("starting a passkey login", e))?;
-        let options = serde_json::to_value(&rcr.public_key).map_err(|e| internal("login options", e))?;
+        let mut options = serde_json::to_value(&rcr.public_key).map_err(|e| internal("login options", e))?;
+        // Discoverable credentials: the authenticator offers what it holds for this RP.
+        options["allowCredentials"] = json!([]);
         let state = serde_json::to_string(&state).map_err(|e| internal("login state", e))?;
         Ok(CeremonyStart { options, state })
     }

@@ -252,15 +252,27 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         .with_audit(audit_log)
         .with_mfa(mfa_repo.clone()),
     );
-    let mfa = Arc::new(hexgate_ports::MfaService::new(
-        mfa_repo,
-        Arc::new(hexgate_crypto_adapter::TotpSecondFactor::new(&secret_key)),
+    let ceremonies = hexgate_crypto_adapter::WebAuthnCeremonies::new(&config.webauthn)
+        .map_err(|e| StartupError::Config(format!("WEBAUTHN_ORIGIN: {e}")))?;
+    let passkeys = Arc::new(hexgate_ports::PasskeyService::new(
+        Arc::new(hexgate_postgres_adapter::SqlPasskeyRepository::new(db.clone())),
+        Arc::new(ceremonies),
         users_repo.clone(),
-        hasher,
-        tokens.clone(),
         auth.clone(),
         clock.clone(),
     ));
+    let mfa = Arc::new(
+        hexgate_ports::MfaService::new(
+            mfa_repo,
+            Arc::new(hexgate_crypto_adapter::TotpSecondFactor::new(&secret_key)),
+            users_repo.clone(),
+            hasher,
+            tokens.clone(),
+            auth.clone(),
+            clock.clone(),
+        )
+        .with_passkeys(passkeys.clone()),
+    );
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
     let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));
@@ -305,6 +317,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         api_keys,
         audit: audit.clone(),
         mfa,
+        passkeys,
         readiness,
         metrics: metrics.clone(),
     };

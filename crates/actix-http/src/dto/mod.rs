@@ -10,6 +10,7 @@ mod common;
 mod files;
 mod keys;
 mod mfa;
+mod passkeys;
 mod system;
 mod users;
 
@@ -21,5 +22,6 @@ pub(crate) use common::*;
 pub(crate) use files::*;
 pub(crate) use keys::*;
 pub(crate) use mfa::*;
+pub(crate) use passkeys::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

@@ -88,6 +88,10 @@ mod tests {
             ("POST", "/api/v1/auth/mfa/totp/confirm"),
             ("POST", "/api/v1/auth/mfa/totp/disable"),
             ("POST", "/api/v1/auth/mfa/recovery-codes"),
+            ("GET", "/api/v1/auth/passkeys"),
+            ("POST", "/api/v1/auth/passkeys/register/start"),
+            ("POST", "/api/v1/auth/passkeys/register/finish"),
+            ("DELETE", "/api/v1/auth/passkeys/{id}"),
         ] {
             assert_eq!(need_of(method, pattern), None, "{method} {pattern}");
         }

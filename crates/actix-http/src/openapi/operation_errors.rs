@@ -152,6 +152,13 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
         "verify_mfa",
         &[ErrorCode::NotAuthenticated, ErrorCode::MfaCodeInvalid, ErrorCode::InactiveUser, ErrorCode::RateLimited],
     ),
+    // passkeys: a failed registration is 400 invalid_token, a failed login 401 invalid_credentials.
+    ("passkey_register_start", &[]),
+    ("passkey_register_finish", &[ErrorCode::InvalidToken, ErrorCode::Conflict]),
+    ("list_passkeys", &[]),
+    ("delete_passkey", &[ErrorCode::NotFound]),
+    ("passkey_login_start", &[]),
+    ("passkey_login_finish", &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -5,6 +5,7 @@ mod commerce;
 mod files;
 mod keys;
 mod mfa;
+mod passkeys;
 mod system;
 mod users;
 
@@ -45,7 +46,13 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                 .service(resource("/mfa/totp/confirm").route(post().to(mfa::confirm_totp)))
                 .service(resource("/mfa/totp/disable").route(post().to(mfa::disable_totp)))
                 .service(resource("/mfa/recovery-codes").route(post().to(mfa::regenerate_recovery_codes)))
-                .service(resource("/mfa/verify").route(post().to(mfa::verify_mfa))),
+                .service(resource("/mfa/verify").route(post().to(mfa::verify_mfa)))
+                .service(resource("/passkeys").route(get().to(passkeys::list_passkeys)))
+                .service(resource("/passkeys/register/start").route(post().to(passkeys::register_start)))
+                .service(resource("/passkeys/register/finish").route(post().to(passkeys::register_finish)))
+                .service(resource("/passkeys/login/start").route(post().to(passkeys::login_start)))
+                .service(resource("/passkeys/login/finish").route(post().to(passkeys::login_finish)))
+                .service(resource("/passkeys/{id}").route(delete().to(passkeys::delete_passkey))),
         )
         .service(resource("/api/v1/audit-events").route(get().to(audit::list_audit_events)))
         .service(

@@ -19,6 +19,7 @@ mod helpers;
 mod mail;
 mod mfa;
 mod observability;
+mod passkeys;
 mod scale;
 mod signing_keys;
 mod system;
