@@ -4,6 +4,7 @@
 //! uses the real Redis, under a key prefix of each test's own.
 
 mod account;
+mod account_page;
 mod api_keys;
 mod audit;
 mod auth;

@@ -40,13 +40,13 @@ fn hotp(secret: &[u8], counter: u64) -> String {
     format!("{:06}", binary % 1_000_000)
 }
 
-fn current_step() -> u64 {
+pub(crate) fn current_step() -> u64 {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
     secs / 30
 }
 
 /// The code of `step` for an enrolment's base32 secret.
-fn code_at(secret: &str, step: u64) -> String {
+pub(crate) fn code_at(secret: &str, step: u64) -> String {
     hotp(&base32_decode(secret), step)
 }
 
