@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::audit::record_in;
-use crate::entity::{mfa_challenges, recovery_codes, user_totp};
+use crate::entity::{mfa_challenges, passkeys, recovery_codes, user_totp};
 use crate::error::port_error;
 
 #[derive(Clone)]
@@ -255,5 +255,27 @@ impl MfaRepository for SqlMfaRepository {
             .await
             .map_err(port_error)?;
         Ok(spent.rows_affected == 1)
+    }
+
+    async fn remove_every_factor(&self, user: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
+        let txn = self.db.begin().await.map_err(port_error)?;
+        let id = user.as_uuid();
+        user_totp::Entity::delete_many()
+            .filter(user_totp::Column::UserId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(port_error)?;
+        recovery_codes::Entity::delete_many()
+            .filter(recovery_codes::Column::UserId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(port_error)?;
+        passkeys::Entity::delete_many().filter(passkeys::Column::UserId.eq(id)).exec(&txn).await.map_err(port_error)?;
+        mfa_challenges::Entity::delete_many()
+            .filter(mfa_challenges::Column::UserId.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(port_error)?;
+        finish(txn, true, events).await.map(|_| ())
     }
 }

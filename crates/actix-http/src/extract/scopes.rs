@@ -92,6 +92,7 @@ mod tests {
             ("POST", "/api/v1/auth/passkeys/register/start"),
             ("POST", "/api/v1/auth/passkeys/register/finish"),
             ("DELETE", "/api/v1/auth/passkeys/{id}"),
+            ("DELETE", "/api/v1/users/{id}/second-factors"),
         ] {
             assert_eq!(need_of(method, pattern), None, "{method} {pattern}");
         }

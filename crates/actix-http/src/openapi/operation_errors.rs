@@ -159,6 +159,7 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("delete_passkey", &[ErrorCode::NotFound]),
     ("passkey_login_start", &[]),
     ("passkey_login_finish", &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser]),
+    ("reset_second_factors", &[ErrorCode::InsufficientPermissions, ErrorCode::NotFound]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

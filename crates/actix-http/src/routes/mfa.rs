@@ -1,12 +1,12 @@
 use actix_web::HttpRequest;
-use actix_web::web::{Data, Json};
+use actix_web::web::{Data, Json, Path};
 use apistos::actix::{CreatedJson, NoContent};
 use apistos::api_operation;
 
 use crate::client_ip::ClientIp;
 use crate::dto::{
     MfaStatusResponse, MfaVerify, PasswordConfirm, RecoveryCodesResponse, TokenResponse, TotpConfirm,
-    TotpEnrolmentResponse,
+    TotpEnrolmentResponse, UserPath,
 };
 use crate::extract::{Context, SessionUser, ValidJson};
 use crate::{ApiError, HttpState};
@@ -96,4 +96,20 @@ pub(crate) async fn verify_mfa(
         state.metrics.login(outcome);
     }
     Ok(Json(result?.into()))
+}
+
+/// Reset a user's second factors (admin)
+///
+/// For a user who lost every factor: their TOTP, recovery codes and passkeys are removed, so they
+/// log in with the password alone and enrol again. Audited with the admin as actor. Only with a
+/// session (not an API key); an unknown user is 404.
+#[api_operation(operation_id = "reset_second_factors", tag = "mfa")]
+pub(crate) async fn reset_second_factors(
+    state: Data<HttpState>,
+    admin: SessionUser,
+    context: Context,
+    path: Path<UserPath>,
+) -> Result<NoContent, ApiError> {
+    state.mfa.reset_for_user(&admin.0, hexgate_domain::UserId::from_uuid(path.id), &context.0).await?;
+    Ok(NoContent)
 }

@@ -73,7 +73,8 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                         .route(get().to(commerce::read_preferences))
                         .route(put().to(commerce::update_preferences)),
                 )
-                .service(resource("/{id}/related").route(get().to(commerce::read_related))),
+                .service(resource("/{id}/related").route(get().to(commerce::read_related)))
+                .service(resource("/{id}/second-factors").route(delete().to(mfa::reset_second_factors))),
         )
         .service(
             scope("/api/v1/products")

@@ -151,4 +151,9 @@ pub trait MfaRepository: Send + Sync {
 
     /// Spends an `mfa_token`. `false` when it was already gone (a concurrent request spent it).
     async fn spend_challenge(&self, token: &TokenHash) -> Result<bool, PortError>;
+
+    /// Removes every second factor of `user` (TOTP, recovery codes, passkeys, pending
+    /// `mfa_token`s) and writes `events`, in one transaction: an administrator's reset for a user
+    /// who lost them all.
+    async fn remove_every_factor(&self, user: UserId, events: &[AuditEvent]) -> Result<(), PortError>;
 }

@@ -193,6 +193,68 @@ impl MfaService {
         }
     }
 
+    /// An administrator removes every second factor of a user who lost them all (TOTP, recovery
+    /// codes, passkeys); the user then logs in with the password alone and enrols again. Audited
+    /// as `mfa_disabled` (and `passkey_removed` when there were passkeys) with the admin as actor.
+    ///
+    /// # Errors
+    /// `Forbidden` for a non-admin; `NotFound(User)`; store errors.
+    pub async fn reset_for_user(
+        &self,
+        admin: &Principal,
+        user: UserId,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        if !admin.user.permissions.is_admin() {
+            return Err(ServiceError::Forbidden);
+        }
+        if self.users.get(user).await?.is_none() {
+            return Err(ServiceError::NotFound(crate::Resource::User));
+        }
+        self.remove_every_factor(Some(admin.user.id), user, context).await
+    }
+
+    /// The operator's reset (`hexgate mfa-reset`, for when no admin can log in): the user named
+    /// by username or e-mail. Audited with no actor.
+    ///
+    /// # Errors
+    /// `NotFound(User)`; store errors.
+    pub async fn reset_as_operator(&self, login: &str) -> Result<UserId, ServiceError> {
+        let login = login.trim().to_lowercase();
+        let user = self.users.find_by_login(&login).await?.ok_or(ServiceError::NotFound(crate::Resource::User))?;
+        self.remove_every_factor(None, user.id, &RequestContext::default()).await?;
+        Ok(user.id)
+    }
+
+    async fn remove_every_factor(
+        &self,
+        actor: Option<UserId>,
+        user: UserId,
+        context: &RequestContext,
+    ) -> Result<(), ServiceError> {
+        let totp = self.repo.totp(user).await?.is_some_and(|t| t.enabled);
+        let passkeys = match &self.passkeys {
+            Some(p) => p.passkeys(user).await?,
+            None => 0,
+        };
+        let stamp = AuditStamp::new(self.clock.now(), actor, context);
+        let mut events = vec![stamp.event(
+            AuditEventType::MfaDisabled,
+            Some(user),
+            json!({"reason": "admin_reset", "totp": totp, "passkeys": passkeys}),
+        )];
+        if passkeys > 0 {
+            events.push(stamp.event(
+                AuditEventType::PasskeyRemoved,
+                Some(user),
+                json!({"reason": "admin_reset", "count": passkeys}),
+            ));
+        }
+        self.repo.remove_every_factor(user, &events).await?;
+        info!(user_id = %user, actor = ?actor, "second factors reset");
+        Ok(())
+    }
+
     /// The second step of a login: the `mfa_token` from the first and a TOTP or recovery code.
     /// Each call spends one of the token's attempts (the fifth wrong code kills it) and counts
     /// against the account's login-failure limit; a right code spends the token, resets the

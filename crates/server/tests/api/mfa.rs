@@ -486,3 +486,17 @@ async fn the_openapi_document_describes_the_mfa_required_answer() {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
 }
+
+#[actix_web::test]
+async fn the_operator_resets_a_users_second_factors_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let (tokens, _, _, _) = enrolled(&app, "quinn").await;
+    error_code(app.login_response("quinn", PASSWORD).await, 403, "mfa_required").await;
+    let out = crate::helpers::hexgate(&app.database_url).args(["mfa-reset", "--login", "Quinn"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(app.login_response("quinn", PASSWORD).await.status(), 200);
+    assert_eq!(status(&app, &tokens.access).await["totp"], false);
+    let unknown =
+        crate::helpers::hexgate(&app.database_url).args(["mfa-reset", "--login", "nobody"]).output().expect("run");
+    assert!(!unknown.status.success());
+}

@@ -520,3 +520,38 @@ fn totp_now(secret: &str) -> String {
     let o = usize::from(d[19] & 0x0f);
     format!("{:06}", u32::from_be_bytes([d[o] & 0x7f, d[o + 1], d[o + 2], d[o + 3]]) % 1_000_000)
 }
+
+#[actix_web::test]
+async fn an_admin_resets_the_second_factors_of_a_user_who_lost_them_all() {
+    let app = TestApp::spawn().await;
+    let (user, tokens) = app.user("lost").await;
+    let (mut authenticator, _) = with_passkey(&app, &tokens).await;
+    let started = json_of(app.post_json("/api/v1/auth/mfa/totp", Some(&tokens.access), &json!({})).await, 201).await;
+    let code = totp_now(started["secret"].as_str().expect("secret"));
+    json_of(app.post_json("/api/v1/auth/mfa/totp/confirm", Some(&tokens.access), &json!({"code": code})).await, 200)
+        .await;
+    let id = user["id"].as_str().expect("id");
+    let path = format!("/api/v1/users/{id}/second-factors");
+
+    let (_, nosy) = app.user("nosy").await;
+    error_code(app.delete(&path, Some(&nosy.access)).await, 403, "insufficient_permissions").await;
+    error_code(app.delete(&path, Some(&tokens.access)).await, 403, "insufficient_permissions").await;
+    let admin = app.admin().await;
+    let unknown = format!("/api/v1/users/{}/second-factors", uuid::Uuid::new_v4());
+    error_code(app.delete(&unknown, Some(&admin.access)).await, 404, "not_found").await;
+    assert_eq!(app.delete(&path, Some(&admin.access)).await.status(), 204);
+
+    let status = json_of(app.get("/api/v1/auth/mfa", Some(&tokens.access)).await, 200).await;
+    assert_eq!(status, json!({"totp": false, "recovery_codes_left": 0, "passkeys": 0}));
+    assert_eq!(app.login_response("lost", "Password123").await.status(), 200, "the password alone again");
+    error_code(passkey_login(&app, &mut authenticator, &Answer::default()).await, 401, "invalid_credentials").await;
+    let events = json_of(
+        app.get(&format!("/api/v1/audit-events?subject_id={id}&type=mfa_disabled"), Some(&admin.access)).await,
+        200,
+    )
+    .await;
+    let event = &events["items"][0];
+    assert_eq!(event["details"]["reason"], "admin_reset");
+    assert_eq!(event["details"]["passkeys"], 1);
+    assert_ne!(event["actor_id"], json!(id), "the admin is the actor");
+}
