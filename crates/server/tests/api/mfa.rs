@@ -500,3 +500,28 @@ async fn the_operator_resets_a_users_second_factors_from_the_command_line() {
         crate::helpers::hexgate(&app.database_url).args(["mfa-reset", "--login", "nobody"]).output().expect("run");
     assert!(!unknown.status.success());
 }
+
+#[actix_web::test]
+async fn no_secret_code_or_token_reaches_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let (_, secret, step, codes) = enrolled(&app, "rita").await;
+    let token = mfa_token(&app, "rita").await;
+    error_code(verify(&app, &json!({"mfa_token": token, "code": "000000"})).await, 401, "mfa_code_invalid").await;
+    json_of(verify(&app, &json!({"mfa_token": token, "recovery_code": codes[0]})).await, 200).await;
+    let token = mfa_token(&app, "rita").await;
+    let fresh = code_at(&secret, step + 1);
+    json_of(verify(&app, &json!({"mfa_token": token, "code": fresh})).await, 200).await;
+    let admin = app.admin().await;
+    let events = json_of(app.get("/api/v1/audit-events?limit=100", Some(&admin.access)).await, 200).await;
+    let text = events.to_string();
+    assert!(text.contains("recovery_code_used") && text.contains("mfa_enabled"), "{text}");
+    // (Six-digit codes are not searched for: timestamps hold six-digit runs by chance.)
+    let plain: Vec<String> = codes.iter().map(|c| c.replace('-', "")).collect();
+    for secret_text in [secret.as_str(), token.as_str()]
+        .into_iter()
+        .chain(codes.iter().map(String::as_str))
+        .chain(plain.iter().map(String::as_str))
+    {
+        assert!(!text.contains(secret_text), "{secret_text} is in the audit log");
+    }
+}
