@@ -40,4 +40,6 @@ pub struct Storage {
     pub api_keys: Arc<dyn ApiKeyRepository>,
     pub audit: Arc<dyn AuditLog>,
     pub signing_keys: Arc<dyn SigningKeyRepository>,
+    pub mfa: Arc<dyn hexgate_ports::MfaRepository>,
+    pub passkeys: Arc<dyn hexgate_ports::PasskeyRepository>,
 }

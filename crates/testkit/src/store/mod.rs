@@ -12,6 +12,7 @@ mod files;
 mod jobs;
 mod orders;
 mod preferences;
+mod second_factors;
 mod sessions;
 mod signing_keys;
 mod users;
@@ -96,6 +97,8 @@ struct State {
     audit_events: Vec<AuditEvent>,
     /// Access-token signing keys, in the order they were made.
     signing_keys: Vec<hexgate_ports::SigningKeyRecord>,
+    /// TOTP, recovery codes, `mfa_token`s, passkeys, WebAuthn ceremonies.
+    second_factors: second_factors::SecondFactorState,
 }
 
 impl State {
@@ -111,6 +114,7 @@ impl State {
         self.preferences.remove(&id);
         self.files.retain(|_, f| f.owner != id);
         self.api_keys.retain(|_, (k, _)| k.user_id != id);
+        self.second_factors.forget(id);
     }
 
     /// Writes `events` as part of the change under way (the lock is the transaction).
@@ -173,6 +177,8 @@ impl InMemoryStore {
             api_keys: store.clone(),
             audit: store.clone(),
             signing_keys: store.clone(),
+            mfa: store.clone(),
+            passkeys: store.clone(),
         }
     }
 
