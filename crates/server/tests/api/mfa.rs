@@ -45,6 +45,12 @@ pub(crate) fn current_step() -> u64 {
     secs / 30
 }
 
+/// A code no step near `step` has (so it is wrong whenever the server checks it).
+fn wrong_code(secret: &str, step: u64) -> String {
+    let near: Vec<String> = (step - 2..=step + 3).map(|s| code_at(secret, s)).collect();
+    (0..).map(|n: u32| format!("{n:06}")).find(|c| !near.contains(c)).expect("a wrong code")
+}
+
 /// The code of `step` for an enrolment's base32 secret.
 pub(crate) fn code_at(secret: &str, step: u64) -> String {
     hotp(&base32_decode(secret), step)
@@ -334,7 +340,12 @@ async fn a_completed_second_step_resets_the_failure_count() {
     // Counting starts again: five attempts fit.
     let token = mfa_token(&app, "gina").await;
     for _ in 0..4 {
-        error_code(verify(&app, &json!({"mfa_token": token, "code": "000000"})).await, 401, "mfa_code_invalid").await;
+        error_code(
+            verify(&app, &json!({"mfa_token": token, "code": wrong_code(&secret, step)})).await,
+            401,
+            "mfa_code_invalid",
+        )
+        .await;
     }
 }
 
@@ -506,7 +517,12 @@ async fn no_secret_code_or_token_reaches_the_audit_log() {
     let app = TestApp::spawn().await;
     let (_, secret, step, codes) = enrolled(&app, "rita").await;
     let token = mfa_token(&app, "rita").await;
-    error_code(verify(&app, &json!({"mfa_token": token, "code": "000000"})).await, 401, "mfa_code_invalid").await;
+    error_code(
+        verify(&app, &json!({"mfa_token": token, "code": wrong_code(&secret, step)})).await,
+        401,
+        "mfa_code_invalid",
+    )
+    .await;
     json_of(verify(&app, &json!({"mfa_token": token, "recovery_code": codes[0]})).await, 200).await;
     let token = mfa_token(&app, "rita").await;
     let fresh = code_at(&secret, step + 1);
@@ -524,4 +540,27 @@ async fn no_secret_code_or_token_reaches_the_audit_log() {
     {
         assert!(!text.contains(secret_text), "{secret_text} is in the audit log");
     }
+}
+
+/// `auth_logins_total{outcome=…}` as `/metrics` shows it now.
+async fn logins(app: &TestApp, outcome: &str) -> f64 {
+    let text = app.get("/metrics", None).await.text().await.expect("metrics");
+    let prefix = format!("auth_logins_total{{outcome=\"{outcome}\"}} ");
+    text.lines().find_map(|l| l.strip_prefix(&prefix)).map_or(0.0, |v| v.trim().parse().expect("a number"))
+}
+
+#[actix_web::test]
+async fn the_two_steps_of_a_login_are_counted_by_outcome() {
+    let app = TestApp::spawn().await;
+    let (_, secret, step, _) = enrolled(&app, "sam").await;
+    let (required, failure, success) =
+        (logins(&app, "mfa_required").await, logins(&app, "failure").await, logins(&app, "success").await);
+    let token = mfa_token(&app, "sam").await;
+    let right = code_at(&secret, step + 1);
+    let wrong = if right == "000000" { "000001" } else { "000000" };
+    error_code(verify(&app, &json!({"mfa_token": token, "code": wrong})).await, 401, "mfa_code_invalid").await;
+    json_of(verify(&app, &json!({"mfa_token": token, "code": right})).await, 200).await;
+    assert_eq!(logins(&app, "mfa_required").await - required, 1.0);
+    assert_eq!(logins(&app, "failure").await - failure, 1.0, "a wrong code");
+    assert_eq!(logins(&app, "success").await - success, 1.0, "the completed second step");
 }
