@@ -54,12 +54,14 @@ pub struct ApiError {
     pub detail: String,
     pub errors: Option<Vec<FieldError>>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The second step a login needs (`mfa_required` only).
+    pub mfa: Option<Box<hexgate_ports::MfaChallenge>>,
 }
 
 impl ApiError {
     #[must_use]
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        let mut err = Self { code, detail: detail.into(), errors: None, headers: Vec::new() };
+        let mut err = Self { code, detail: detail.into(), errors: None, headers: Vec::new(), mfa: None };
         if status_of(code) == StatusCode::UNAUTHORIZED {
             err.headers.push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         }
@@ -123,6 +125,8 @@ impl ApiError {
             code: self.code.as_str().to_owned(),
             errors: self.errors.clone(),
             request_id,
+            mfa_token: self.mfa.as_ref().map(|m| m.mfa_token.clone()),
+            methods: self.mfa.as_ref().map(|m| m.methods.iter().map(|&m| m.to_owned()).collect()),
         }
     }
 }
@@ -180,6 +184,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::TooManyAttempts { retry_after_secs } => {
                 let detail = err.to_string();
                 Self { detail, ..Self::too_many_requests(retry_after_secs) }
+            }
+            ServiceError::MfaRequired(challenge) => {
+                Self { mfa: Some(Box::new(challenge)), ..Self::new(code, "A second factor is required") }
             }
             ServiceError::Unavailable(ref what) => {
                 tracing::warn!(dependency = %what, "dependency unavailable");

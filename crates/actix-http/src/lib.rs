@@ -1,6 +1,7 @@
 //! The HTTP driving adapter: routes, extractors, DTOs, middleware and the OpenAPI document, on
 //! actix-web and apistos. It talks to the services in `hexgate-ports` and to nothing else.
 
+mod account;
 mod chat;
 mod client_ip;
 mod docs_ui;

@@ -15,7 +15,7 @@ use crate::dto::FieldError;
 use crate::error::ApiError;
 use crate::middleware::{envelope::envelope, rate_limit::rate_limit};
 use crate::openapi::{SPEC_PATH, serve_finished_document, spec};
-use crate::{HttpSettings, HttpState, chat, docs_ui, metrics, routes};
+use crate::{HttpSettings, HttpState, account, chat, docs_ui, metrics, routes};
 
 fn cors(settings: &HttpSettings) -> Cors {
     // Exact origins only, never `*`: tokens travel in headers, and a wildcard with credentials is
@@ -106,9 +106,9 @@ pub(crate) fn app(
     } else {
         app.build_with(SPEC_PATH, BuildConfig::default().disable_openapi_route())
     };
-    // Outside the OpenAPI document: a WebSocket and a static page (see docs/chat.md), and the
+    // Outside the OpenAPI document: a WebSocket and static pages (see docs/chat.md, docs/mfa.md), and the
     // Prometheus exposition (docs/observability.md).
-    app.configure(chat::configure).configure(metrics::configure)
+    app.configure(chat::configure).configure(account::configure).configure(metrics::configure)
 }
 
 /// The document, as `hexgate openapi` prints it and `/openapi.json` serves it: rendered by the

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hexgate_ports::{
     AccountService, ApiKeyService, AuditService, AuthService, CatalogService, ChatService, FileService, Metrics,
-    OrderService, OrgService, ProfileService, RateLimiter, SigningKeyService, UserService,
+    MfaService, OrderService, OrgService, PasskeyService, ProfileService, RateLimiter, SigningKeyService, UserService,
 };
 use ipnet::IpNet;
 
@@ -37,6 +37,10 @@ pub struct HttpState {
     pub audit: Arc<AuditService>,
     /// Organizations, their members, invitations and tokens.
     pub orgs: Arc<OrgService>,
+    /// Second factors: TOTP, recovery codes, the second step of a login.
+    pub mfa: Arc<MfaService>,
+    /// Passkeys: registration, discoverable login.
+    pub passkeys: Arc<PasskeyService>,
     pub readiness: Vec<Arc<dyn ReadinessCheck>>,
     /// Requests, logins, rate-limit refusals and chat connections are counted here; `/metrics`
     /// renders it.

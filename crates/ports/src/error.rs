@@ -99,12 +99,6 @@ impl ErrorCode {
             Self::Internal => "internal",
         }
     }
-
-    /// Codes the contract names for features not built yet (second factors). They are in the published enum so clients can be written against them now.
-    #[must_use]
-    pub const fn reserved(self) -> bool {
-        matches!(self, Self::MfaRequired | Self::MfaCodeInvalid)
-    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -189,6 +183,7 @@ pub enum Resource {
     Organization,
     Member,
     Invitation,
+    Passkey,
 }
 
 impl fmt::Display for Resource {
@@ -205,6 +200,7 @@ impl fmt::Display for Resource {
             Self::Organization => "Organization not found",
             Self::Member => "Member not found",
             Self::Invitation => "Invitation not found",
+            Self::Passkey => "Passkey not found",
         })
     }
 }
@@ -221,6 +217,44 @@ impl fmt::Display for BatchField {
         f.write_str(match self {
             Self::Emails => "emails",
             Self::Usernames => "usernames",
+        })
+    }
+}
+
+/// The second step a login needs: an opaque single-use token and the ways to complete it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MfaChallenge {
+    /// Shown to the client once; stored only as a hash.
+    pub mfa_token: String,
+    pub methods: Vec<&'static str>,
+}
+
+impl fmt::Debug for MfaChallenge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MfaChallenge").field("mfa_token", &"<redacted>").field("methods", &self.methods).finish()
+    }
+}
+
+/// Why a second-factor change does not fit the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaConflict {
+    /// TOTP is on already (enrolment again).
+    AlreadyOn,
+    /// TOTP is not on (recovery codes need it).
+    NotOn,
+    /// No enrolment is pending (confirmation without a start, or after a replacement).
+    NothingPending,
+    /// The credential of a passkey registration is registered already.
+    PasskeyRegistered,
+}
+
+impl fmt::Display for MfaConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::AlreadyOn => "TOTP is already on; disable it first",
+            Self::NotOn => "TOTP is not on",
+            Self::NothingPending => "No TOTP enrolment is pending; start one first",
+            Self::PasskeyRegistered => "This passkey is registered already",
         })
     }
 }
@@ -282,6 +316,19 @@ pub enum ServiceError {
     PayloadTooLarge { limit: u64 },
     #[error("Too many failed login attempts; try again later")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The password was right and a second factor is needed: the login goes on at
+    /// `/auth/mfa/verify` with the challenge's `mfa_token`.
+    #[error("A second factor is required")]
+    MfaRequired(MfaChallenge),
+    /// A wrong, replayed or spent TOTP or recovery code.
+    #[error("Invalid or already used code")]
+    MfaCodeInvalid,
+    /// An `mfa_token` that is unknown, spent, expired or killed by wrong codes.
+    #[error("Invalid or expired mfa_token")]
+    MfaTokenInvalid,
+    /// The second-factor state does not allow the change asked for.
+    #[error("{0}")]
+    MfaConflict(MfaConflict),
     /// The dependency that is down; logged, never shown.
     #[error("Service unavailable")]
     Unavailable(String),
@@ -314,6 +361,10 @@ impl ServiceError {
             Self::InvalidToken => ErrorCode::InvalidToken,
             Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             Self::TooManyAttempts { .. } => ErrorCode::RateLimited,
+            Self::MfaRequired(_) => ErrorCode::MfaRequired,
+            Self::MfaCodeInvalid => ErrorCode::MfaCodeInvalid,
+            Self::MfaTokenInvalid => ErrorCode::NotAuthenticated,
+            Self::MfaConflict(_) => ErrorCode::Conflict,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }

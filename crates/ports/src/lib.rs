@@ -15,7 +15,9 @@ pub mod error;
 pub mod usecases;
 
 pub use driven::*;
-pub use error::{BatchField, Conflict, ErrorCode, FieldViolation, PortError, Resource, ServiceError};
+pub use error::{
+    BatchField, Conflict, ErrorCode, FieldViolation, MfaChallenge, MfaConflict, PortError, Resource, ServiceError,
+};
 pub use usecases::{
     AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, AUDIT_RETENTION, AccountService, ApiKeyService, AuditPage, AuditQuery,
     AuditRetentionJob, AuditService, AuthPolicy, AuthService, Caller, CatalogService, ChatInbox, ChatKick, ChatMember,
@@ -28,5 +30,9 @@ pub use usecases::{
 };
 // Organizations (issue 18).
 pub use usecases::{NewInvitation, NewOrganization, ORG_INVITATION_MAIL, OrgInvitationMailJob, OrgService, OrgView};
+// Second factors (issue 16).
+pub use usecases::{
+    MfaService, MfaStatus, PasskeyCount, PasskeyLogin, PasskeyService, StartedCeremony, TOTP_ISSUER, TotpEnrolment,
+};
 // Chats that end with their session (issue 14).
 pub use usecases::{ACCESS_ENDED_TOPIC, AccessEnded, AccessEvents, ChatOwner, DEFAULT_MESSAGES_PER_MINUTE};

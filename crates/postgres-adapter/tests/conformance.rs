@@ -27,7 +27,9 @@ fn storage(db: DatabaseConnection) -> Storage {
         api_keys: Arc::new(SqlApiKeyRepository::new(db.clone())),
         audit: Arc::new(SqlAuditLog::new(db.clone())),
         signing_keys: Arc::new(SqlSigningKeyRepository::new(db.clone())),
-        orgs: Arc::new(SqlOrganizationRepository::new(db)),
+        orgs: Arc::new(SqlOrganizationRepository::new(db.clone())),
+        mfa: Arc::new(hexgate_postgres_adapter::SqlMfaRepository::new(db.clone())),
+        passkeys: Arc::new(hexgate_postgres_adapter::SqlPasskeyRepository::new(db)),
     }
 }
 

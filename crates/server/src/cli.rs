@@ -27,6 +27,12 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Remove every second factor (TOTP, recovery codes, passkeys) of the user with this username
+    /// or e-mail, for one who lost them all when no admin can do it from the API (docs/mfa.md).
+    MfaReset {
+        #[arg(long)]
+        login: String,
+    },
     /// Rotate or list the access-token signing keys (see docs/tokens.md).
     Keys {
         #[command(subcommand)]

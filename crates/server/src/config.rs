@@ -59,6 +59,8 @@ pub struct Config {
     pub jobs: JobSettings,
     pub observability: ObservabilitySettings,
     pub audit: AuditSettings,
+    /// The WebAuthn relying party (`WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`).
+    pub webauthn: hexgate_crypto_adapter::WebAuthnSettings,
 }
 
 /// How long audit events are kept, and how often the retention job looks for older ones.
@@ -273,6 +275,7 @@ impl Config {
             jobs: jobs(vars)?,
             chat: chat(vars)?,
             audit: audit(vars)?,
+            webauthn: webauthn(vars)?,
         })
     }
 }
@@ -518,6 +521,20 @@ fn auth(vars: &Vars) -> Result<AuthPolicy, ConfigError> {
         login_max_failures: vars.positive("LOGIN_MAX_FAILURES", 5)?,
         login_failure_window: Duration::from_secs(vars.positive("LOGIN_FAILURE_WINDOW_SECONDS", 900)?),
     })
+}
+
+/// `WEBAUTHN_RP_ID` (default `localhost`), `WEBAUTHN_ORIGIN` (default `http://localhost:8000`; a
+/// comma-separated list). Checked here, so a bad pair stops start-up naming the variable.
+fn webauthn(vars: &Vars) -> Result<hexgate_crypto_adapter::WebAuthnSettings, ConfigError> {
+    let defaults = hexgate_crypto_adapter::WebAuthnSettings::default();
+    let origins = vars.list("WEBAUTHN_ORIGIN");
+    let settings = hexgate_crypto_adapter::WebAuthnSettings {
+        rp_id: vars.raw("WEBAUTHN_RP_ID").map_or(defaults.rp_id, |v| v.trim().to_owned()),
+        origins: if origins.is_empty() { defaults.origins } else { origins },
+    };
+    hexgate_crypto_adapter::WebAuthnCeremonies::new(&settings)
+        .map_err(|e| ConfigError { var: "WEBAUTHN_ORIGIN", reason: e.to_string() })?;
+    Ok(settings)
 }
 
 /// `UPLOAD_DIR`, `MAX_UPLOAD_BYTES`.

@@ -76,6 +76,11 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error
                     .await?;
             println!("{outcome:?}");
         }
+        Command::MfaReset { login } => {
+            let services = startup::wire(config).await?;
+            let user = services.state.mfa.reset_as_operator(&login).await?;
+            println!("second factors of {user} removed");
+        }
         Command::Keys { action } => {
             let services = startup::wire(config).await?;
             let printed = match action {

@@ -195,6 +195,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         config.tokens.jwt.clone()
     };
     let sealer = Arc::new(hexgate_crypto_adapter::HmacCursorSealer::new(&jwt.secret));
+    let secret_key = jwt.secret.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (tokens, signing_keys, key_cache) = signing(config, &db, jwt, clock.clone()).await?;
     let audit_log: Arc<dyn hexgate_ports::AuditLog> = Arc::new(hexgate_postgres_adapter::SqlAuditLog::new(db.clone()));
@@ -233,12 +234,14 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         access_events: Some(access_events.clone()),
         users: users_repo.clone(),
     });
+    let mfa_repo: Arc<dyn hexgate_ports::MfaRepository> =
+        Arc::new(hexgate_postgres_adapter::SqlMfaRepository::new(db.clone()));
     let auth = Arc::new(
         AuthService::new(
             users_repo.clone(),
             sessions_repo,
             account_tokens.clone(),
-            hasher,
+            hasher.clone(),
             tokens.clone(),
             revocations,
             limiter.clone(),
@@ -246,7 +249,29 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             config.auth.clone(),
         )
         .with_access_events(access_events)
-        .with_audit(audit_log),
+        .with_audit(audit_log)
+        .with_mfa(mfa_repo.clone()),
+    );
+    let ceremonies = hexgate_crypto_adapter::WebAuthnCeremonies::new(&config.webauthn)
+        .map_err(|e| StartupError::Config(format!("WEBAUTHN_ORIGIN: {e}")))?;
+    let passkeys = Arc::new(hexgate_ports::PasskeyService::new(
+        Arc::new(hexgate_postgres_adapter::SqlPasskeyRepository::new(db.clone())),
+        Arc::new(ceremonies),
+        users_repo.clone(),
+        auth.clone(),
+        clock.clone(),
+    ));
+    let mfa = Arc::new(
+        hexgate_ports::MfaService::new(
+            mfa_repo,
+            Arc::new(hexgate_crypto_adapter::TotpSecondFactor::new(&secret_key)),
+            users_repo.clone(),
+            hasher,
+            tokens.clone(),
+            auth.clone(),
+            clock.clone(),
+        )
+        .with_passkeys(passkeys.clone()),
     );
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
@@ -298,6 +323,8 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
         api_keys,
         audit: audit.clone(),
         orgs,
+        mfa,
+        passkeys,
         readiness,
         metrics: metrics.clone(),
     };

@@ -42,4 +42,6 @@ pub struct Storage {
     pub audit: Arc<dyn AuditLog>,
     pub signing_keys: Arc<dyn SigningKeyRepository>,
     pub orgs: Arc<dyn OrganizationRepository>,
+    pub mfa: Arc<dyn hexgate_ports::MfaRepository>,
+    pub passkeys: Arc<dyn hexgate_ports::PasskeyRepository>,
 }

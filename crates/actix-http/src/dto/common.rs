@@ -26,6 +26,13 @@ pub struct ErrorBody {
     /// `null` unless there are per-field problems.
     pub errors: Option<Vec<FieldError>>,
     pub request_id: String,
+    /// Only with `mfa_required` (403 from `POST /auth/token`): the opaque, single-use token to
+    /// send to `POST /auth/mfa/verify` with a code, valid 5 minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<String>,
+    /// Only with `mfa_required`: the ways to finish the login (`totp`, `recovery_code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
 }
 
 fn error_example() -> serde_json::Value {
@@ -37,7 +44,7 @@ fn error_example() -> serde_json::Value {
     })
 }
 
-/// `code` as an enum of every code the API answers, reserved ones included, from the one list.
+/// `code` as an enum of every code the API answers, from the one list.
 pub(crate) fn error_code_schema(_: &mut apistos::schemars::SchemaGenerator) -> apistos::schemars::Schema {
     let codes: Vec<&str> = hexgate_ports::ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
     let mut schema = serde_json::Map::new();

@@ -9,7 +9,9 @@ mod commerce;
 mod common;
 mod files;
 mod keys;
+mod mfa;
 mod orgs;
+mod passkeys;
 mod system;
 mod users;
 
@@ -20,6 +22,8 @@ pub(crate) use commerce::*;
 pub(crate) use common::*;
 pub(crate) use files::*;
 pub(crate) use keys::*;
+pub(crate) use mfa::*;
 pub(crate) use orgs::*;
+pub(crate) use passkeys::*;
 pub(crate) use system::*;
 pub(crate) use users::*;

@@ -1,7 +1,7 @@
 //! Which API-key scope each route needs: one table, by method and route pattern, read by the
 //! bearer extractors (and written into the OpenAPI document). A route missing here refuses every
 //! API key (403 `insufficient_scope`): credential management (keys, password, sessions, logout,
-//! verification) and the audit log are deliberately absent.
+//! verification, second factors) and the audit log are deliberately absent.
 
 use actix_web::HttpRequest;
 use actix_web::http::Method;
@@ -99,6 +99,16 @@ mod tests {
             ("GET", "/api/v1/users/me/audit-events"),
             ("POST", "/api/v1/orgs/{org_id}/token"),
             ("GET", "/api/v1/orgs/{org_id}/audit-events"),
+            ("GET", "/api/v1/auth/mfa"),
+            ("POST", "/api/v1/auth/mfa/totp"),
+            ("POST", "/api/v1/auth/mfa/totp/confirm"),
+            ("POST", "/api/v1/auth/mfa/totp/disable"),
+            ("POST", "/api/v1/auth/mfa/recovery-codes"),
+            ("GET", "/api/v1/auth/passkeys"),
+            ("POST", "/api/v1/auth/passkeys/register/start"),
+            ("POST", "/api/v1/auth/passkeys/register/finish"),
+            ("DELETE", "/api/v1/auth/passkeys/{id}"),
+            ("DELETE", "/api/v1/users/{id}/second-factors"),
         ] {
             assert_eq!(need_of(method, pattern), None, "{method} {pattern}");
         }

@@ -58,7 +58,10 @@ const BEARER_SCHEME: &str = "BearerAuth";
 /// route is a decision, not a silent default.
 pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     // auth
-    ("login", &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser, ErrorCode::RateLimited]),
+    (
+        "login",
+        &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser, ErrorCode::RateLimited, ErrorCode::MfaRequired],
+    ),
     ("refresh_token", &[ErrorCode::NotAuthenticated, ErrorCode::InactiveUser]),
     ("logout", &[]),
     ("change_password", &[ErrorCode::PasswordIncorrect]),
@@ -155,6 +158,24 @@ pub(crate) const USE_CASES: &[(&str, &[ErrorCode])] = &[
     ("accept_org_invitation", &[ErrorCode::InvalidToken, ErrorCode::InsufficientPermissions, ErrorCode::Conflict]),
     ("create_org_token", &[ErrorCode::NotFound]),
     ("list_org_audit_events", &[ErrorCode::NotFound, ErrorCode::InsufficientPermissions]),
+    // second factors: state conflicts are 409; a wrong code 401; the password asked again 400.
+    ("mfa_status", &[]),
+    ("start_totp", &[ErrorCode::Conflict]),
+    ("confirm_totp", &[ErrorCode::MfaCodeInvalid, ErrorCode::Conflict]),
+    ("disable_totp", &[ErrorCode::PasswordIncorrect]),
+    ("regenerate_recovery_codes", &[ErrorCode::PasswordIncorrect, ErrorCode::Conflict]),
+    (
+        "verify_mfa",
+        &[ErrorCode::NotAuthenticated, ErrorCode::MfaCodeInvalid, ErrorCode::InactiveUser, ErrorCode::RateLimited],
+    ),
+    // passkeys: a failed registration is 400 invalid_token, a failed login 401 invalid_credentials.
+    ("passkey_register_start", &[]),
+    ("passkey_register_finish", &[ErrorCode::InvalidToken, ErrorCode::Conflict]),
+    ("list_passkeys", &[]),
+    ("delete_passkey", &[ErrorCode::NotFound]),
+    ("passkey_login_start", &[]),
+    ("passkey_login_finish", &[ErrorCode::InvalidCredentials, ErrorCode::InactiveUser]),
+    ("reset_second_factors", &[ErrorCode::InsufficientPermissions, ErrorCode::NotFound]),
 ];
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -40,12 +40,14 @@ pub(crate) async fn token(
 }
 
 /// `auth_logins_total{outcome}`: what a login attempt came to. A store failure is none of them.
-fn login_outcome<T>(result: &Result<T, hexgate_ports::ServiceError>) -> Option<hexgate_ports::LoginOutcome> {
+pub(super) fn login_outcome<T>(result: &Result<T, hexgate_ports::ServiceError>) -> Option<hexgate_ports::LoginOutcome> {
     use hexgate_ports::{ErrorCode, LoginOutcome};
     match result {
         Ok(_) => Some(LoginOutcome::Success),
         Err(err) => match err.code() {
-            ErrorCode::InvalidCredentials | ErrorCode::InactiveUser => Some(LoginOutcome::Failure),
+            ErrorCode::InvalidCredentials | ErrorCode::InactiveUser | ErrorCode::MfaCodeInvalid => {
+                Some(LoginOutcome::Failure)
+            }
             ErrorCode::RateLimited => Some(LoginOutcome::Locked),
             ErrorCode::MfaRequired => Some(LoginOutcome::MfaRequired),
             _ => None,

@@ -4,7 +4,9 @@ mod auth;
 mod commerce;
 mod files;
 mod keys;
+mod mfa;
 mod orgs;
+mod passkeys;
 mod system;
 mod users;
 
@@ -39,7 +41,19 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                         .route(get().to(api_keys::list_api_keys))
                         .route(post().to(api_keys::create_api_key)),
                 )
-                .service(resource("/api-keys/{id}").route(delete().to(api_keys::revoke_api_key))),
+                .service(resource("/api-keys/{id}").route(delete().to(api_keys::revoke_api_key)))
+                .service(resource("/mfa").route(get().to(mfa::mfa_status)))
+                .service(resource("/mfa/totp").route(post().to(mfa::start_totp)))
+                .service(resource("/mfa/totp/confirm").route(post().to(mfa::confirm_totp)))
+                .service(resource("/mfa/totp/disable").route(post().to(mfa::disable_totp)))
+                .service(resource("/mfa/recovery-codes").route(post().to(mfa::regenerate_recovery_codes)))
+                .service(resource("/mfa/verify").route(post().to(mfa::verify_mfa)))
+                .service(resource("/passkeys").route(get().to(passkeys::list_passkeys)))
+                .service(resource("/passkeys/register/start").route(post().to(passkeys::register_start)))
+                .service(resource("/passkeys/register/finish").route(post().to(passkeys::register_finish)))
+                .service(resource("/passkeys/login/start").route(post().to(passkeys::login_start)))
+                .service(resource("/passkeys/login/finish").route(post().to(passkeys::login_finish)))
+                .service(resource("/passkeys/{id}").route(delete().to(passkeys::delete_passkey))),
         )
         .service(resource("/api/v1/audit-events").route(get().to(audit::list_audit_events)))
         .service(
@@ -60,7 +74,8 @@ pub(crate) fn configure(cfg: &mut ServiceConfig) {
                         .route(get().to(commerce::read_preferences))
                         .route(put().to(commerce::update_preferences)),
                 )
-                .service(resource("/{id}/related").route(get().to(commerce::read_related))),
+                .service(resource("/{id}/related").route(get().to(commerce::read_related)))
+                .service(resource("/{id}/second-factors").route(delete().to(mfa::reset_second_factors))),
         )
         .service(
             scope("/api/v1/products")

@@ -12,8 +12,10 @@ pub mod files;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod mfa;
 pub mod orders;
 pub mod orgs;
+pub mod passkeys;
 pub mod preferences;
 pub mod pubsub;
 pub mod rate_limit;
@@ -34,8 +36,12 @@ pub use files::{Blob, BlobKey, BlobWriter, FileRepository, FileStore, NewFile};
 pub use jobs::{ClaimedJob, JobId, JobQueue, JobRecord, JobWakeup, NewJob};
 pub use mail::{Mail, Mailer};
 pub use metrics::{GaugeReading, GaugeSource, JobOutcome, LoginOutcome, Metrics, NoMetrics};
+pub use mfa::{MfaRepository, NewTotpSecret, SecondFactorCrypto, TotpState};
 pub use orders::{OrderFilter, OrderRepository};
 pub use orgs::{MemberView, OrganizationRepository};
+pub use passkeys::{
+    AssertedCredential, CeremonyStart, PasskeyCeremonies, PasskeyRepository, RegisteredCredential, StoredPasskey,
+};
 pub use preferences::PreferencesRepository;
 pub use pubsub::{PubSub, Subscription};
 pub use rate_limit::{RateLimiter, WindowCount};

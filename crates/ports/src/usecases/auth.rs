@@ -10,12 +10,14 @@ use tracing::{info, warn};
 use super::access::{AccessEnded, AccessEvents, announce};
 use hexgate_domain::UserId;
 use hexgate_domain::audit::AuditEventType;
+use hexgate_domain::mfa::mfa_token_ttl;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use crate::{
-    AccessClaims, AccountTokenRepository, AuditLog, AuditStamp, Clock, PasswordHasher, RateLimiter, RefreshOutcome,
-    RequestContext, Resource, RevocationList, ServiceError, SessionRepository, TokenIssuer, TokenPurpose,
-    UserRepository,
+    AccessClaims, AccountTokenRepository, AuditLog, AuditStamp, Clock, MfaChallenge, MfaRepository, PasswordHasher,
+    RateLimiter, RefreshOutcome, RequestContext, Resource, RevocationList, ServiceError, SessionRepository,
+    TokenIssuer, TokenPurpose, UserRepository,
 };
 
 /// The knobs of authentication, from configuration.
@@ -71,6 +73,8 @@ pub struct AuthService {
     access_events: Option<Arc<AccessEvents>>,
     /// Where events with no change of their own go (failed logins, refresh-token reuse).
     audit: Option<Arc<dyn AuditLog>>,
+    /// Second factors: with TOTP on, a right password gets an `mfa_token`, not a session.
+    mfa: Option<Arc<dyn MfaRepository>>,
 }
 
 impl AuthService {
@@ -99,7 +103,15 @@ impl AuthService {
             policy,
             access_events: None,
             audit: None,
+            mfa: None,
         }
+    }
+
+    /// Asks for the second factor of users who have one (see `MfaService`).
+    #[must_use]
+    pub fn with_mfa(mut self, mfa: Arc<dyn MfaRepository>) -> Self {
+        self.mfa = Some(mfa);
+        self
     }
 
     /// Announces every session this service ends (logout, revocation, reuse, password change).
@@ -139,14 +151,18 @@ impl AuthService {
     /// normalised name when there is no such user) before the password is checked, so past the
     /// limit even the right password is refused and a 429 confirms nothing.
     ///
+    /// With TOTP on, the right password gets `MfaRequired` with a fresh `mfa_token` instead of a
+    /// session, and the failure count is not reset: only a completed second step resets it, so
+    /// wrong codes keep counting toward the same limit across `mfa_token`s.
+    ///
     /// # Errors
-    /// `InvalidCredentials`, `TooManyAttempts`, `InactiveUser`, or a store error.
+    /// `InvalidCredentials`, `TooManyAttempts`, `InactiveUser`, `MfaRequired`, or a store error.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, attempt: LoginAttempt, context: &RequestContext) -> Result<TokenPair, ServiceError> {
         let login = attempt.login.trim().to_lowercase();
         let user = if login.is_empty() { None } else { self.users.find_by_login(&login).await? };
         let account_key = match &user {
-            Some(user) => format!("login-failures:user:{}", user.id),
+            Some(user) => failure_key(user.id),
             None => format!("login-failures:name:{login}"),
         };
         let window = self.counters.hit(&account_key, self.policy.login_failure_window).await?;
@@ -165,11 +181,47 @@ impl AuthService {
                 return Err(ServiceError::InvalidCredentials);
             }
         };
-        self.counters.clear(&account_key).await?;
         if !user.is_active {
+            self.counters.clear(&account_key).await?;
             self.record(context, AuditEventType::LoginFailed, subject, json!({"reason": "inactive_user"})).await?;
             return Err(ServiceError::InactiveUser);
         }
+        if let Some(challenge) = self.second_factor_challenge(&user).await? {
+            info!(user_id = %user.id, outcome = "mfa_required", "login needs a second factor");
+            return Err(ServiceError::MfaRequired(challenge));
+        }
+        self.counters.clear(&account_key).await?;
+        self.open_session(&user, "password", attempt.user_agent, attempt.ip, context).await
+    }
+
+    /// An `mfa_token` for `user` when they have TOTP on; `None` otherwise.
+    async fn second_factor_challenge(&self, user: &User) -> Result<Option<MfaChallenge>, ServiceError> {
+        let Some(mfa) = &self.mfa else { return Ok(None) };
+        if !mfa.totp(user.id).await?.is_some_and(|totp| totp.enabled) {
+            return Ok(None);
+        }
+        let token = self.tokens.new_refresh_secret();
+        let now = self.clock.now();
+        mfa.create_challenge(&token.hash, user.id, now, now + mfa_token_ttl()).await?;
+        Ok(Some(MfaChallenge {
+            mfa_token: token.token.expose_secret().to_owned(),
+            methods: vec!["totp", "recovery_code"],
+        }))
+    }
+
+    /// Starts a session for a user who has proved who they are (`method`: `password`, `mfa`,
+    /// `passkey`, as the `login_succeeded` event says) and hands out its token pair.
+    ///
+    /// # Errors
+    /// Store or signing errors.
+    pub async fn open_session(
+        &self,
+        user: &User,
+        method: &'static str,
+        user_agent: Option<String>,
+        ip: Option<String>,
+        context: &RequestContext,
+    ) -> Result<TokenPair, ServiceError> {
         let now = self.clock.now();
         let refresh = self.tokens.new_refresh_secret();
         let session = Session {
@@ -178,22 +230,60 @@ impl AuthService {
             created_at: now,
             last_used_at: now,
             expires_at: now + self.policy.refresh_ttl,
-            user_agent: attempt.user_agent.map(|ua| truncate(&ua, 256)),
-            ip: attempt.ip,
+            user_agent: user_agent.map(|ua| truncate(&ua, 256)),
+            ip,
         };
         let event = self.stamp(Some(user.id), context).event(
             AuditEventType::LoginSucceeded,
             Some(user.id),
-            json!({"method": "password", "session_id": session.id.to_string()}),
+            json!({"method": method, "session_id": session.id.to_string()}),
         );
         self.sessions.create_audited(&session, &refresh.hash, &[event]).await?;
-        info!(user_id = %user.id, session_id = %session.id, outcome = "success", "login");
+        info!(user_id = %user.id, session_id = %session.id, method, outcome = "success", "login");
         let access = self.tokens.issue_access(user.id, session.id).await?;
         Ok(TokenPair {
             access_token: access.token,
             expires_in_secs: access.expires_in_secs,
             refresh_token: refresh.token,
         })
+    }
+
+    /// Counts one second-step attempt against `user`'s login-failure limit (the one passwords
+    /// count against), before the attempt is checked.
+    ///
+    /// # Errors
+    /// `TooManyAttempts` past the limit (recorded as a failed login); store errors.
+    pub async fn count_attempt(&self, user: UserId, context: &RequestContext) -> Result<(), ServiceError> {
+        let window = self.counters.hit(&failure_key(user), self.policy.login_failure_window).await?;
+        if window.count > self.policy.login_max_failures {
+            self.record(context, AuditEventType::LoginFailed, Some(user), json!({"reason": "too_many_attempts"}))
+                .await?;
+            return Err(ServiceError::TooManyAttempts { retry_after_secs: ceil_secs(window.resets_in) });
+        }
+        Ok(())
+    }
+
+    /// A login of `user` succeeded by another way than a password: their failure count starts
+    /// again.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn reset_failures(&self, user: UserId) -> Result<(), ServiceError> {
+        Ok(self.counters.clear(&failure_key(user)).await?)
+    }
+
+    /// Records a failed second step (`reason`: `mfa_code_invalid`, `passkey_invalid`, …).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn record_failure(
+        &self,
+        context: &RequestContext,
+        user: Option<UserId>,
+        reason: &'static str,
+    ) -> Result<(), ServiceError> {
+        info!(outcome = "failure", reason, "login failed");
+        self.record(context, AuditEventType::LoginFailed, user, json!({"reason": reason})).await
     }
 
     /// Exchanges a refresh token for a new pair (see [`hexgate_domain::session::judge_refresh`]).
@@ -374,6 +464,11 @@ impl AuthService {
             Err(ServiceError::NotFound(Resource::Session))
         }
     }
+}
+
+/// The per-account failure counter's key for a known user.
+fn failure_key(user: UserId) -> String {
+    format!("login-failures:user:{user}")
 }
 
 fn ceil_secs(d: StdDuration) -> u64 {

@@ -13,9 +13,9 @@ use crate::chat::{Ws, connect_url};
 use crate::helpers::{TestApp, temp_dir};
 
 /// Headless Chromium, killed when dropped.
-struct Browser {
+pub(crate) struct Browser {
     child: Child,
-    devtools: String,
+    pub(crate) devtools: String,
     profile: std::path::PathBuf,
 }
 
@@ -59,7 +59,7 @@ fn chromium() -> String {
     path.to_owned()
 }
 
-fn launch() -> Browser {
+pub(crate) fn launch() -> Browser {
     let profile = temp_dir("chromium");
     let mut child = Command::new(chromium())
         .args([
@@ -72,7 +72,7 @@ fn launch() -> Browser {
             "--disable-component-update",
             "--disable-sync",
             // No network but this machine's loopback: the pages must work offline.
-            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
             "--remote-debugging-address=127.0.0.1",
             "--remote-debugging-port=0",
         ])
@@ -96,13 +96,13 @@ fn launch() -> Browser {
 }
 
 /// A DevTools connection: commands by id, events skipped.
-struct DevTools {
-    ws: Ws,
-    next_id: u64,
+pub(crate) struct DevTools {
+    pub(crate) ws: Ws,
+    pub(crate) next_id: u64,
 }
 
 impl DevTools {
-    async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+    pub(crate) async fn call(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let mut command = json!({"id": id, "method": method, "params": params});
@@ -125,14 +125,14 @@ impl DevTools {
         }
     }
 
-    async fn open(&mut self, url: &str) -> String {
+    pub(crate) async fn open(&mut self, url: &str) -> String {
         let target = self.call(None, "Target.createTarget", json!({"url": url})).await;
         let attached =
             self.call(None, "Target.attachToTarget", json!({"targetId": target["targetId"], "flatten": true})).await;
         attached["sessionId"].as_str().expect("session").to_owned()
     }
 
-    async fn eval(&mut self, page: &str, expression: &str) -> Value {
+    pub(crate) async fn eval(&mut self, page: &str, expression: &str) -> Value {
         let result = self
             .call(
                 Some(page),
@@ -145,7 +145,7 @@ impl DevTools {
     }
 
     /// Waits until `condition` (JavaScript) is true on `page`; answers `then` evaluated there.
-    async fn wait_for(&mut self, page: &str, condition: &str, then: &str) -> Value {
+    pub(crate) async fn wait_for(&mut self, page: &str, condition: &str, then: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if self.eval(page, &format!("Boolean({condition})")).await == json!(true) {
@@ -158,11 +158,11 @@ impl DevTools {
     }
 }
 
-fn set(id: &str, value: &str) -> String {
+pub(crate) fn set(id: &str, value: &str) -> String {
     format!("document.getElementById({}).value = {};", json!(id), json!(value))
 }
 
-fn click(id: &str) -> String {
+pub(crate) fn click(id: &str) -> String {
     format!("document.getElementById({}).click();", json!(id))
 }
 

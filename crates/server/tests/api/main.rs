@@ -4,6 +4,7 @@
 //! uses the real Redis, under a key prefix of each test's own.
 
 mod account;
+mod account_page;
 mod api_keys;
 mod audit;
 mod auth;
@@ -17,8 +18,10 @@ mod conventions;
 mod files;
 mod helpers;
 mod mail;
+mod mfa;
 mod observability;
 mod organizations;
+mod passkeys;
 mod scale;
 mod signing_keys;
 mod system;

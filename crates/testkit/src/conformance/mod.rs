@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod orders;
 pub mod orgs;
 pub mod preferences;
+pub mod second_factors;
 pub mod sessions;
 pub mod signing_keys;
 mod support;
@@ -63,7 +64,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys, orgs
+            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys, orgs, second_factors
         );
     };
 }
@@ -151,6 +152,16 @@ macro_rules! __conformance_port {
             pages_neither_repeat_nor_skip_while_events_are_added,
             a_refused_change_records_nothing_and_an_applied_one_its_events,
             events_outlive_their_user_and_retention_prunes_only_old_ones
+        );
+    };
+    (second_factors, $h:path) => {
+        $crate::__conformance_checks!($h; second_factors:
+            a_totp_step_is_accepted_once_however_many_race_for_it,
+            an_mfa_token_takes_at_most_five_attempts_and_is_spent_once,
+            recovery_codes_are_spent_once_and_go_with_totp,
+            a_ceremony_finishes_once_and_only_as_its_own_kind,
+            a_credential_has_one_account_and_its_sign_count_moves_on_once,
+            a_reset_and_a_deleted_user_take_every_factor_along
         );
     };
     (signing_keys, $h:path) => {

@@ -13,6 +13,7 @@ mod jobs;
 mod orders;
 mod orgs;
 mod preferences;
+mod second_factors;
 mod sessions;
 mod signing_keys;
 mod users;
@@ -109,6 +110,8 @@ struct State {
     orgs: HashMap<OrgId, Organization>,
     memberships: Vec<Membership>,
     invitations: HashMap<InvitationId, InvitationRow>,
+    /// TOTP, recovery codes, `mfa_token`s, passkeys, WebAuthn ceremonies.
+    second_factors: second_factors::SecondFactorState,
 }
 
 impl State {
@@ -125,6 +128,7 @@ impl State {
         self.files.retain(|_, f| f.owner != id);
         self.api_keys.retain(|_, (k, _)| k.user_id != id);
         self.memberships.retain(|m| m.user_id != id);
+        self.second_factors.forget(id);
     }
 
     /// Writes `events` as part of the change under way (the lock is the transaction).
@@ -188,6 +192,8 @@ impl InMemoryStore {
             audit: store.clone(),
             signing_keys: store.clone(),
             orgs: store.clone(),
+            mfa: store.clone(),
+            passkeys: store.clone(),
         }
     }
 
