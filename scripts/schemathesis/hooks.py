@@ -51,6 +51,7 @@ ADMIN_OPERATIONS = {
     ("PATCH", "/api/v1/products/{id}"),
     ("DELETE", "/api/v1/products/{id}"),
     ("GET", "/api/v1/audit-events"),
+    ("DELETE", "/api/v1/users/{id}/second-factors"),
 }
 ADMIN_PREFIXES = ("/api/v1/admin/",)
 

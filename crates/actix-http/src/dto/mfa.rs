@@ -11,9 +11,10 @@ use crate::extract::{IntoDomain, Rules};
 
 /// The schema pattern of a typed TOTP code (the domain's parser accepts the same).
 const TOTP_CODE_PATTERN: &str = "^[0-9]{3} ?[0-9]{3}$";
-/// The schema pattern of a typed recovery code: ten letters and digits, a dash or space allowed in
-/// the middle, either case.
-const RECOVERY_CODE_PATTERN: &str = "^[A-Za-z0-9]{5}[- ]?[A-Za-z0-9]{5}$";
+/// The schema pattern of a typed recovery code: ten characters of the codes' alphabet (letters and
+/// digits without `0`, `1`, `l`, `o`), either case, a dash or space allowed in the middle. Every
+/// string it admits the domain's parser accepts (a test below holds them together).
+const RECOVERY_CODE_PATTERN: &str = "^[a-kmnp-zA-KMNP-Z2-9]{5}[- ]?[a-kmnp-zA-KMNP-Z2-9]{5}$";
 
 /// What the caller has of second factors.
 #[derive(Serialize, JsonSchema, ApiComponent)]
@@ -148,5 +149,33 @@ impl IntoDomain for MfaVerify {
             }
         };
         rules.finish(|| Some(SecondStep { mfa_token: self.mfa_token, proof: proof? }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admitted(pattern: &str, sample: &str) -> bool {
+        let schema = serde_json::json!({"type": "string", "pattern": pattern});
+        jsonschema::validator_for(&schema).expect("the pattern compiles").is_valid(&serde_json::json!(sample))
+    }
+
+    #[test]
+    fn every_code_the_published_patterns_admit_the_domain_accepts() {
+        for sample in ["abcde-fghjk", "ABCDEFGHJK", "abcde fghjk", "23456-789ab", "00000-00000", "0000000000", "abcde-fghj1",
+            "lllll-ooooo", "abcd", "abcde--fghjk"]
+        {
+            if admitted(RECOVERY_CODE_PATTERN, sample) {
+                assert!(RecoveryCode::parse(sample).is_ok(), "{sample:?} is admitted by the document but refused");
+            }
+        }
+        assert!(!admitted(RECOVERY_CODE_PATTERN, "0000000000"), "0 is not in the alphabet");
+        assert!(admitted(RECOVERY_CODE_PATTERN, "abcde-fghjk"));
+        for sample in ["123456", "123 456", "12345", "1234567", "12a456"] {
+            if admitted(TOTP_CODE_PATTERN, sample) {
+                assert!(TotpCode::parse(sample).is_ok(), "{sample:?} is admitted by the document but refused");
+            }
+        }
     }
 }
