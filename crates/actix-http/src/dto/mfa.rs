@@ -108,6 +108,11 @@ impl From<Vec<RecoveryCode>> for RecoveryCodesResponse {
 /// TOTP `code` or a `recovery_code` (exactly one of them).
 #[derive(Deserialize, JsonSchema, ApiComponent, Validate)]
 #[schemars(crate = "apistos", example = serde_json::json!({"mfa_token": "q3J1…", "code": "123456"}))]
+// Exactly one of the two, stated where a client (and a fuzzer) reads the schema.
+#[schemars(extend("oneOf" = [
+    {"required": ["code"], "properties": {"code": {"type": "string"}}},
+    {"required": ["recovery_code"], "properties": {"recovery_code": {"type": "string"}}}
+]))]
 #[serde(deny_unknown_fields)]
 #[garde(allow_unvalidated)]
 pub struct MfaVerify {
@@ -163,9 +168,18 @@ mod tests {
 
     #[test]
     fn every_code_the_published_patterns_admit_the_domain_accepts() {
-        for sample in ["abcde-fghjk", "ABCDEFGHJK", "abcde fghjk", "23456-789ab", "00000-00000", "0000000000", "abcde-fghj1",
-            "lllll-ooooo", "abcd", "abcde--fghjk"]
-        {
+        for sample in [
+            "abcde-fghjk",
+            "ABCDEFGHJK",
+            "abcde fghjk",
+            "23456-789ab",
+            "00000-00000",
+            "0000000000",
+            "abcde-fghj1",
+            "lllll-ooooo",
+            "abcd",
+            "abcde--fghjk",
+        ] {
             if admitted(RECOVERY_CODE_PATTERN, sample) {
                 assert!(RecoveryCode::parse(sample).is_ok(), "{sample:?} is admitted by the document but refused");
             }

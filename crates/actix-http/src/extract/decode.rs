@@ -112,7 +112,9 @@ fn problems(schema: &BodySchema, value: &Value) -> Vec<Problem> {
                 };
                 found.push(Problem { path, code: "invalid_type", message: message.into() });
             }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            // A `oneOf` over the body's own fields (one of two fields, not both) is a rule across
+            // fields: the domain reports it with its own code once the body is decoded.
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } if !path.is_empty() => {
                 found.push(Problem { path, code: "invalid_type", message: "invalid value".into() });
             }
             // Bounds, lengths and patterns are the domain's rules: garde reports them with the
