@@ -74,10 +74,16 @@ impl RuleViolation for PasskeyNameError {
 
 impl PasskeyName {
     pub const MAX: usize = 100;
+    /// The rule as a JSON Schema `pattern`, for the published document.
+    pub const PATTERN: &'static str = crate::text::VISIBLE_NAME_PATTERN;
 
     /// # Errors
     /// The rule the name breaks.
     pub fn parse(raw: &str) -> Result<Self, PasskeyNameError> {
+        // Counted as sent too, so the published `maxLength` and this rule agree on every input.
+        if raw.chars().count() > Self::MAX {
+            return Err(PasskeyNameError::TooLong { max: Self::MAX });
+        }
         let name = raw.trim();
         if name.is_empty() {
             return Err(PasskeyNameError::Empty);

@@ -433,7 +433,7 @@ mod tests {
                 ProductName::parse(sample).is_ok(),
                 "{sample:?}"
             );
-            // API-key and organization names publish the same pattern for the same rule.
+            // API-key, organization and passkey names publish the same pattern for the same rule.
             assert_eq!(
                 validator.is_valid(&serde_json::json!(sample)),
                 hexgate_domain::api_key::ApiKeyName::parse(sample).is_ok(),
@@ -442,6 +442,11 @@ mod tests {
             assert_eq!(
                 validator.is_valid(&serde_json::json!(sample)),
                 hexgate_domain::org::OrgName::parse(sample).is_ok(),
+                "{sample:?}"
+            );
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                hexgate_domain::passkey::PasskeyName::parse(sample).is_ok(),
                 "{sample:?}"
             );
         }

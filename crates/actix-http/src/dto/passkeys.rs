@@ -57,7 +57,7 @@ impl From<Passkey> for PasskeyResponse {
 pub struct PasskeyRegisterFinish {
     pub challenge_id: Uuid,
     /// 1..=100 characters (trimmed), no control characters.
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(extend("pattern" = PasskeyName::PATTERN), length(min = 1, max = 100))]
     pub name: String,
     /// `RegistrationResponseJSON` (`PublicKeyCredential.toJSON()`; binary fields base64url).
     pub credential: serde_json::Value,
