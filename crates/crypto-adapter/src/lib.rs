@@ -9,6 +9,7 @@ mod jwt;
 mod refresh;
 mod seal;
 mod signing;
+mod verified;
 
 pub use argon::Argon2Hasher;
 pub use cursor::HmacCursorSealer;
