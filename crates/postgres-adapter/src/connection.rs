@@ -15,6 +15,9 @@ pub struct DatabaseSettings {
     pub statement_timeout: Option<Duration>,
 }
 
+/// How long a pooled connection may sit unused before it is pinged on checkout.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
 /// Opens a pool. A SQLite URL's file (and its folder) is created when missing.
 ///
 /// # Errors
@@ -43,6 +46,10 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .min_connections(1)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
+        // sqlx pings a connection on every checkout by default: a second round trip per query,
+        // about a fifth of `GET /users/me`'s cost (docs/benchmarks.md). Only a connection idle
+        // for a while (one a restart or a firewall may have cut) is pinged now.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         // sqlx logs every statement at INFO otherwise; our own spans say what matters.
         .sqlx_logging(false);
     let db = Database::connect(options).await.map_err(port_error)?;
