@@ -157,6 +157,7 @@ SELECT gen_random_uuid(), 'deep' || g || '@example.com', 'deep' || g, 'Deep User
 FROM generate_series(1, $DEEP_USERS - (SELECT count(*) FROM users)) AS g;
 ANALYZE users;
 SQL
+fact deep.offset "$DEEP_OFFSET"
 fact deep.users "$(psql -tAq "$PG/bench_hexgate" -c 'SELECT count(*) FROM users')"
 deep_page=$((DEEP_OFFSET / 20 + 1))
 wrk_run hexgate_pg.deep_first "/api/v1/users?page=1&page_size=20" "$root/bench/auth.lua"

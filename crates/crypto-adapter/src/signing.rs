@@ -422,9 +422,10 @@ impl TokenIssuer for EdDsaIssuer {
         }
         let kid = Self::kid_of(token)?;
         let key = self.ring.cached_verifying_key(&kid).ok_or(TokenRejection::UnknownKey)?;
-        let claims = decode_claims(token, &key, &self.validation)?;
-        self.verified.put(token, &claims);
-        Ok(claims)
+        // Not remembered: only `verify_access`, which reads the key store again when the cached
+        // keys are stale, vouches for a token (else a retired key's tokens would be honoured from
+        // a stale key set for as long as they keep coming).
+        decode_claims(token, &key, &self.validation)
     }
 
     fn new_refresh_secret(&self) -> RefreshSecret {

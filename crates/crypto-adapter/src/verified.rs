@@ -3,7 +3,8 @@
 //! verified its token twice (the rate limiter keys by the token's user, then authentication): the
 //! largest share of the CPU spent on `GET /users/me` (docs/benchmarks.md).
 //!
-//! Only what the signature check decides is remembered, never whether the token is revoked or
+//! Only `verify_access` (which reads the key store again when its cached keys are stale) adds
+//! entries; `verify_access_cached` reads them. Only what the signature check decides is remembered, never whether the token is revoked or
 //! its session or user still live (those are asked on every request, as before). An entry is
 //! trusted for at most [`VerifiedTokens::TTL`] and never past the token's own expiry, so a
 //! retired signing key stops being honoured within a second, like everything else.
