@@ -47,7 +47,12 @@ async fn rate(name: &str, issuer: &dyn TokenIssuer, n: u32) {
 async fn main() {
     let n = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let store = Arc::new(InMemoryStore::new());
-    let ring = Arc::new(SigningKeyRing::new(store.clone(), SECRET.as_bytes(), JwtAlgorithm::EdDsa, StdDuration::from_secs(60)));
+    let ring = Arc::new(SigningKeyRing::new(
+        store.clone(),
+        SECRET.as_bytes(),
+        JwtAlgorithm::EdDsa,
+        StdDuration::from_secs(60),
+    ));
     let policy = SigningKeyPolicy {
         access_ttl: Duration::minutes(15),
         leeway: Duration::seconds(5),
