@@ -11,6 +11,7 @@ mod refresh;
 mod seal;
 mod second_factor;
 mod signing;
+mod verified;
 
 pub use argon::Argon2Hasher;
 pub use cursor::HmacCursorSealer;

@@ -36,6 +36,7 @@ use tracing::{error, warn};
 use crate::jwt::{Claims, JwtConfig, decode_claims, new_claims, new_claims_for, sign, validation};
 use crate::refresh;
 use crate::seal::Sealer;
+use crate::verified::VerifiedTokens;
 
 /// The most often a `kid` this process has not cached makes it read the store.
 pub const MISS_RELOAD_INTERVAL: StdDuration = StdDuration::from_millis(500);
@@ -331,6 +332,8 @@ pub struct EdDsaIssuer {
     audience: String,
     access_ttl: Duration,
     leeway_secs: i64,
+    /// Tokens verified in the last second (see `verified.rs`).
+    verified: VerifiedTokens,
 }
 
 impl EdDsaIssuer {
@@ -343,6 +346,7 @@ impl EdDsaIssuer {
             audience: config.audience.clone(),
             access_ttl: config.access_ttl,
             leeway_secs: i64::try_from(config.leeway_secs).unwrap_or(i64::MAX),
+            verified: VerifiedTokens::new(i64::try_from(config.leeway_secs).unwrap_or(i64::MAX)),
         }
     }
 
@@ -397,6 +401,9 @@ impl TokenIssuer for EdDsaIssuer {
     }
 
     async fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
+        }
         let kid = Self::kid_of(token)?;
         let issued_at = unverified_issued_at(token)?;
         // A token from the future fails `nbf` anyway: no reason to ask the store about it.
@@ -404,12 +411,20 @@ impl TokenIssuer for EdDsaIssuer {
             return Err(TokenRejection::NotYetValid);
         }
         let key = self.ring.verifying_key(&kid, issued_at, self.leeway_secs).await.ok_or(TokenRejection::UnknownKey)?;
-        decode_claims(token, &key, &self.validation)
+        let claims = decode_claims(token, &key, &self.validation)?;
+        self.verified.put(token, &claims);
+        Ok(claims)
     }
 
     fn verify_access_cached(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+        if let Some(claims) = self.verified.get(token) {
+            return Ok(claims);
+        }
         let kid = Self::kid_of(token)?;
         let key = self.ring.cached_verifying_key(&kid).ok_or(TokenRejection::UnknownKey)?;
+        // Not remembered: only `verify_access`, which reads the key store again when the cached
+        // keys are stale, vouches for a token (else a retired key's tokens would be honoured from
+        // a stale key set for as long as they keep coming).
         decode_claims(token, &key, &self.validation)
     }
 

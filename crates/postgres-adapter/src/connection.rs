@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use hexgate_ports::PortError;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::error::port_error;
@@ -14,6 +15,12 @@ pub struct DatabaseSettings {
     /// PostgreSQL only: statements running longer are cancelled by the server.
     pub statement_timeout: Option<Duration>,
 }
+
+/// How long a pooled connection may sit unused before it is pinged on checkout.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(5);
+
+/// How long a SQLite writer waits for the database lock before giving up.
+const SQLITE_BUSY: Duration = Duration::from_secs(5);
 
 /// Opens a pool. A SQLite URL's file (and its folder) is created when missing.
 ///
@@ -43,8 +50,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .min_connections(1)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
+        // sqlx pings a connection on every checkout by default: a second round trip per query,
+        // about a fifth of `GET /users/me`'s cost (docs/benchmarks.md). Only a connection idle
+        // for a while (one a restart or a firewall may have cut) is pinged now.
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING)
         // sqlx logs every statement at INFO otherwise; our own spans say what matters.
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // SQLite: write-ahead logging (readers never wait for the writer), fsync at checkpoints
+        // rather than every commit (a crash may lose the last commits, never corrupt the file),
+        // and a writer waits for the lock instead of failing at once.
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY)
+        });
     let db = Database::connect(options).await.map_err(port_error)?;
     Ok(db)
 }

@@ -1,0 +1,2 @@
+-- wrk: adds `Authorization: Bearer $TOKEN` to every request.
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
