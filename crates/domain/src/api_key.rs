@@ -218,66 +218,13 @@ impl FromIterator<Scope> for ScopeSet {
     }
 }
 
-/// A key's name: 1..=100 characters, trimmed, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ApiKeyName(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum ApiKeyNameError {
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be at most {max} characters")]
-    TooLong { max: usize },
-    #[error("must not contain control characters")]
-    Control,
-}
-
-impl RuleViolation for ApiKeyNameError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "api_key_name_empty",
-            Self::TooLong { .. } => "api_key_name_too_long",
-            Self::Control => "api_key_name_control",
-        }
-    }
-}
-
-impl ApiKeyName {
-    pub const MAX: usize = 100;
-    /// The rule as a JSON Schema `pattern`, for the published document.
-    pub const PATTERN: &'static str = crate::text::VISIBLE_NAME_PATTERN;
-
-    /// # Errors
-    /// The rule the name breaks.
-    pub fn parse(raw: &str) -> Result<Self, ApiKeyNameError> {
-        // Counted as sent too, so the published `maxLength` and this rule agree on every input.
-        if raw.chars().count() > Self::MAX {
-            return Err(ApiKeyNameError::TooLong { max: Self::MAX });
-        }
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(ApiKeyNameError::Empty);
-        }
-        if name.chars().count() > Self::MAX {
-            return Err(ApiKeyNameError::TooLong { max: Self::MAX });
-        }
-        if name.chars().any(char::is_control) {
-            return Err(ApiKeyNameError::Control);
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ApiKeyName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::visible_name!(
+    /// A key's name: 1..=100 characters, trimmed, no control characters.
+    ApiKeyName,
+    ApiKeyNameError,
+    "api_key_name",
+    100
+);
 
 /// A key as stored (without its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,66 +54,13 @@ macro_rules! uuid_id {
 uuid_id!(OrgId);
 uuid_id!(InvitationId);
 
-/// An organization's display name: 1..=100 characters, trimmed, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OrgName(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum OrgNameError {
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be at most {max} characters")]
-    TooLong { max: usize },
-    #[error("must not contain control characters")]
-    Control,
-}
-
-impl RuleViolation for OrgNameError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "org_name_empty",
-            Self::TooLong { .. } => "org_name_too_long",
-            Self::Control => "org_name_control",
-        }
-    }
-}
-
-impl OrgName {
-    pub const MAX: usize = 100;
-    /// The rule as a JSON Schema `pattern`, for the published document.
-    pub const PATTERN: &'static str = crate::text::VISIBLE_NAME_PATTERN;
-
-    /// # Errors
-    /// The rule the name breaks.
-    pub fn parse(raw: &str) -> Result<Self, OrgNameError> {
-        // Counted as sent too, so the published `maxLength` and this rule agree on every input.
-        if raw.chars().count() > Self::MAX {
-            return Err(OrgNameError::TooLong { max: Self::MAX });
-        }
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(OrgNameError::Empty);
-        }
-        if name.chars().count() > Self::MAX {
-            return Err(OrgNameError::TooLong { max: Self::MAX });
-        }
-        if name.chars().any(char::is_control) {
-            return Err(OrgNameError::Control);
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for OrgName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::visible_name!(
+    /// An organization's display name: 1..=100 characters, trimmed, no control characters.
+    OrgName,
+    OrgNameError,
+    "org_name",
+    100
+);
 
 /// An organization's unique handle: 3..=40 characters of `[a-z0-9-]`, taken as given (upper-case
 /// letters are refused, not folded, so the slug a client sent is the slug it gets back).

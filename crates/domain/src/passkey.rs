@@ -5,10 +5,9 @@
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
-use thiserror::Error;
 use uuid::Uuid;
 
-use crate::{RuleViolation, UserId};
+use crate::UserId;
 
 /// How long a started WebAuthn ceremony (registration or login) may be finished.
 #[must_use]
@@ -48,60 +47,13 @@ impl fmt::Display for PasskeyId {
     }
 }
 
-/// A passkey's name: 1..=100 characters once trimmed, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PasskeyName(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum PasskeyNameError {
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be at most {max} characters")]
-    TooLong { max: usize },
-    #[error("must not contain control characters")]
-    Control,
-}
-
-impl RuleViolation for PasskeyNameError {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::Empty => "passkey_name_empty",
-            Self::TooLong { .. } => "passkey_name_too_long",
-            Self::Control => "passkey_name_control",
-        }
-    }
-}
-
-impl PasskeyName {
-    pub const MAX: usize = 100;
-    /// The rule as a JSON Schema `pattern`, for the published document.
-    pub const PATTERN: &'static str = crate::text::VISIBLE_NAME_PATTERN;
-
-    /// # Errors
-    /// The rule the name breaks.
-    pub fn parse(raw: &str) -> Result<Self, PasskeyNameError> {
-        // Counted as sent too, so the published `maxLength` and this rule agree on every input.
-        if raw.chars().count() > Self::MAX {
-            return Err(PasskeyNameError::TooLong { max: Self::MAX });
-        }
-        let name = raw.trim();
-        if name.is_empty() {
-            return Err(PasskeyNameError::Empty);
-        }
-        if name.chars().count() > Self::MAX {
-            return Err(PasskeyNameError::TooLong { max: Self::MAX });
-        }
-        if name.chars().any(char::is_control) {
-            return Err(PasskeyNameError::Control);
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+crate::text::visible_name!(
+    /// A passkey's name: 1..=100 characters once trimmed, no control characters.
+    PasskeyName,
+    PasskeyNameError,
+    "passkey_name",
+    100
+);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Passkey {
