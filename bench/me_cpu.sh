@@ -45,6 +45,8 @@ TOKEN="$(curl -sf -X POST "$base/api/v1/auth/token" -d "username=admin@example.c
 export TOKEN
 wrk -t2 -c16 -d2s -s "$root/bench/auth.lua" "$base$ENDPOINT" > /dev/null
 ticks() { awk '{print $14 + $15}' "/proc/$srv/stat"; }
+# Context switches of every thread of the server: the wake-ups the issue names.
+switches() { cat /proc/"$srv"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 hz="$(getconf CLK_TCK)"
 for round in $(seq 1 "$ROUNDS"); do
   perf_pid=""
@@ -52,18 +54,18 @@ for round in $(seq 1 "$ROUNDS"); do
     perf record -q -e cpu-clock -g -p "$srv" -o "$out/perf.data" > /dev/null 2>&1 &
     perf_pid=$!
   fi
-  before="$(ticks)"
+  before="$(ticks)" sw_before="$(switches)"
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$root/bench/auth.lua" "$base$ENDPOINT" > "$out/$round.wrk"
-  after="$(ticks)"
+  after="$(ticks)" sw_after="$(switches)"
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
-  python3 - "$out/$round.wrk" "$((after - before))" "$hz" <<'PY'
+  python3 - "$out/$round.wrk" "$((after - before))" "$hz" "$((sw_after - sw_before))" <<'PY'
 import re, sys
-text, ticks, hz = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3])
+text, ticks, hz, switches = open(sys.argv[1]).read(), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 n = int(re.search(r"(\d+) requests in", text).group(1))
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 p99 = re.search(r"99%\s+(\S+)", text).group(1)
 bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(f"{rps:,.0f} req/s, p99 {p99}, {ticks / hz / n * 1e6:.1f} µs CPU per request, non-2xx {bad.group(1) if bad else 0}")
+print(f"{rps:,.0f} req/s, p99 {p99}, {ticks / hz / n * 1e6:.1f} µs CPU per request, {switches / n:.2f} context switches per request, non-2xx {bad.group(1) if bad else 0}")
 PY
 done
 echo "outputs in $out"

@@ -6,18 +6,19 @@ use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use async_trait::async_trait;
 use hexgate_domain::{Password, PasswordHash};
 use hexgate_ports::{PasswordHasher, PortError};
-use tokio::sync::Semaphore;
+
+use crate::hashing_threads::HashingThreads;
 
 /// Argon2id with the library defaults, which are OWASP's recommendation (19 MiB, t=2, p=1).
-/// Each hash or verification runs on tokio's blocking pool, never on an async worker.
+/// Each hash or verification runs on a low-priority hashing thread, never on an async worker.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     /// A real hash of a random password, verified against when the user does not exist so
     /// that path costs exactly as much as a real verification.
     dummy: Arc<OnceLock<String>>,
-    /// At most one hash per core at a time: each takes 19 MiB and a core for ~20 ms, so more in
-    /// parallel only adds memory and threads, and a login storm would starve everything else.
-    permits: Arc<Semaphore>,
+    /// One thread per core: each hash takes 19 MiB and a core for ~20 ms, so more in parallel
+    /// would only add memory and threads.
+    threads: HashingThreads,
 }
 
 impl Default for Argon2Hasher {
@@ -30,22 +31,11 @@ impl Argon2Hasher {
     #[must_use]
     pub fn new() -> Self {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        Self { dummy: Arc::default(), permits: Arc::new(Semaphore::new(cores)) }
+        Self { dummy: Arc::default(), threads: HashingThreads::start(cores) }
     }
 
     async fn blocking<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, PortError> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| PortError::Internal("hasher semaphore closed".into()))?;
-        // The permit travels with the work, not with the caller: a request dropped mid-hash (the
-        // client hung up) must not free a slot while its 19 MiB are still in use on the pool.
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            f()
-        })
-        .await
-        .map_err(|e| PortError::Internal(format!("blocking task failed: {e}")))
+        self.threads.run(f).await
     }
 
     fn dummy_hash(&self) -> String {
@@ -125,26 +115,6 @@ mod tests {
         let a = hasher.hash(&password).await.expect("hash");
         let b = hasher.hash(&password).await.expect("hash");
         assert_ne!(a, b);
-    }
-
-    #[tokio::test]
-    async fn a_hash_abandoned_by_its_caller_keeps_its_slot_until_the_work_is_done() {
-        let hasher = Argon2Hasher::new();
-        let slots = hasher.permits.available_permits();
-        let password = Password::parse("Secret123").expect("valid");
-        // The caller gives up long before a 19 MiB hash can finish.
-        let abandoned = tokio::time::timeout(std::time::Duration::from_millis(1), hasher.hash(&password)).await;
-        assert!(abandoned.is_err(), "the hash cannot finish in a millisecond");
-        assert_eq!(hasher.permits.available_permits(), slots - 1, "the running hash still holds its slot");
-        // Once the blocking work ends, the slot is free again.
-        let _ = hasher.hash(&password).await.expect("hash");
-        for _ in 0..200 {
-            if hasher.permits.available_permits() == slots {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("the slot was never given back");
     }
 
     #[tokio::test]

@@ -1,10 +1,11 @@
-//! Cryptography behind the ports: Argon2id password hashing on the blocking pool, access tokens
+//! Cryptography behind the ports: Argon2id password hashing on low-priority threads, access tokens
 //! (EdDSA over stored, rotating signing keys, or HS256), opaque refresh tokens (and API keys)
 //! stored as SHA-256 hashes, HMAC-sealed paging cursors, and sealing secrets at rest
 //! (ChaCha20-Poly1305 under a key derived from `SECRET_KEY`): signing keys and TOTP secrets.
 
 mod argon;
 mod cursor;
+mod hashing_threads;
 mod jwt;
 mod passkeys;
 mod refresh;

@@ -1,10 +1,11 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::audit::AuditEventType;
 use hexgate_domain::{PasswordHash, User, UserId};
 use hexgate_ports::{AccountTokenRepository, AuditStamp, PortError, TokenHash, TokenPurpose};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 use crate::entity::account_tokens::{ActiveModel, Column, Entity, Model};
@@ -14,13 +15,13 @@ use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
 pub struct SqlAccountTokenRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlAccountTokenRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -89,7 +90,7 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
             used_at: Set(None),
             created_at: Set(now),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(self.db.conn())
         .await
         .map_err(port_error)?;
         Ok(())
@@ -102,7 +103,7 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
         now: DateTime<Utc>,
         stamp: Option<&AuditStamp>,
     ) -> Result<Option<UserId>, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let Some(row) = spend(&txn, token, TokenPurpose::PasswordReset, now).await? else {
             return Ok(None);
@@ -137,7 +138,7 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
         now: DateTime<Utc>,
         stamp: Option<&AuditStamp>,
     ) -> Result<Option<User>, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let Some(row) = spend(&txn, token, TokenPurpose::EmailVerification, now).await? else {
             return Ok(None);
@@ -160,6 +161,6 @@ impl AccountTokenRepository for SqlAccountTokenRepository {
     }
 
     async fn invalidate(&self, user: UserId, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<(), PortError> {
-        invalidate_in(&self.db, user.as_uuid(), purpose, now).await
+        invalidate_in(self.db.conn(), user.as_uuid(), purpose, now).await
     }
 }

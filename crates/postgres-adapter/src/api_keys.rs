@@ -1,6 +1,7 @@
 //! API keys, found by the SHA-256 of their secret through a unique index, joined to their owner:
 //! one indexed read per request, with no cache that could outlive a revocation.
 
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::api_key::{ApiKey, ApiKeyId, ApiKeyName, ScopeSet};
@@ -8,7 +9,7 @@ use hexgate_domain::{User, UserId};
 use hexgate_ports::{ApiKeyRepository, AuditEvent, PortError, TokenHash};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::audit::record_in;
@@ -18,13 +19,13 @@ use crate::error::port_error;
 
 #[derive(Clone)]
 pub struct SqlApiKeyRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlApiKeyRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -45,7 +46,7 @@ fn to_domain(m: Model) -> Result<ApiKey, PortError> {
 #[async_trait]
 impl ApiKeyRepository for SqlApiKeyRepository {
     async fn create(&self, key: &ApiKey, hash: &TokenHash, events: &[AuditEvent]) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         Entity::insert(ActiveModel {
             id: Set(key.id.as_uuid()),
             user_id: Set(key.user_id.as_uuid()),
@@ -69,7 +70,7 @@ impl ApiKeyRepository for SqlApiKeyRepository {
             .filter(Column::UserId.eq(user.as_uuid()))
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?
             .into_iter()
@@ -78,7 +79,7 @@ impl ApiKeyRepository for SqlApiKeyRepository {
     }
 
     async fn delete(&self, user: UserId, id: ApiKeyId, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let done = Entity::delete_many()
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Column::UserId.eq(user.as_uuid()))
@@ -98,7 +99,7 @@ impl ApiKeyRepository for SqlApiKeyRepository {
         let found = Entity::find()
             .filter(Column::KeyHash.eq(hash.0.as_str()))
             .find_also_related(users::Entity)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?;
         match found {
@@ -112,7 +113,7 @@ impl ApiKeyRepository for SqlApiKeyRepository {
             .col_expr(Column::LastUsedAt, Expr::value(now))
             .filter(Column::Id.eq(id.as_uuid()))
             .filter(Condition::any().add(Column::LastUsedAt.is_null()).add(Column::LastUsedAt.lte(now - interval)))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(done.rows_affected > 0)

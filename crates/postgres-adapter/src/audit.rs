@@ -1,12 +1,13 @@
 //! The audit log. Events caused by a change are inserted by that change's repository method
 //! through [`record_in`], on its transaction; [`SqlAuditLog`] appends the others, lists and prunes.
 
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::UserId;
 use hexgate_ports::{AuditEvent, AuditFilter, AuditLog, AuditPosition, PortError};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::entity::audit_events::{ActiveModel, Column, Entity, Model};
@@ -14,13 +15,13 @@ use crate::error::port_error;
 
 #[derive(Clone)]
 pub struct SqlAuditLog {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlAuditLog {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -70,7 +71,7 @@ pub(crate) async fn record_in(conn: &impl ConnectionTrait, events: &[AuditEvent]
 #[async_trait]
 impl AuditLog for SqlAuditLog {
     async fn append(&self, event: &AuditEvent) -> Result<(), PortError> {
-        record_in(&self.db, std::slice::from_ref(event)).await
+        record_in(self.db.conn(), std::slice::from_ref(event)).await
     }
 
     async fn list(
@@ -110,7 +111,7 @@ impl AuditLog for SqlAuditLog {
             .order_by_desc(Column::At)
             .order_by_desc(Column::Id)
             .limit(limit)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?
             .into_iter()
@@ -119,7 +120,7 @@ impl AuditLog for SqlAuditLog {
     }
 
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, PortError> {
-        let done = Entity::delete_many().filter(Column::At.lt(before)).exec(&self.db).await.map_err(port_error)?;
+        let done = Entity::delete_many().filter(Column::At.lt(before)).exec(self.db.conn()).await.map_err(port_error)?;
         Ok(done.rows_affected)
     }
 }

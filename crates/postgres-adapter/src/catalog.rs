@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::money::{Money, TaxRate};
@@ -6,7 +7,7 @@ use hexgate_domain::{Page, PageRequest};
 use hexgate_ports::{PortError, ProductRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
 };
 
@@ -18,13 +19,13 @@ use crate::users::contains_pattern;
 
 #[derive(Clone)]
 pub struct SqlProductRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlProductRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -54,12 +55,12 @@ fn to_active(p: &Product) -> ActiveModel {
 #[async_trait]
 impl ProductRepository for SqlProductRepository {
     async fn insert(&self, product: &Product) -> Result<(), PortError> {
-        Entity::insert(to_active(product)).exec_without_returning(&self.db).await.map_err(port_error)?;
+        Entity::insert(to_active(product)).exec_without_returning(self.db.conn()).await.map_err(port_error)?;
         Ok(())
     }
 
     async fn get(&self, id: ProductId) -> Result<Option<Product>, PortError> {
-        Entity::find_by_id(id.0).one(&self.db).await.map_err(port_error)?.map(to_domain).transpose()
+        Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)?.map(to_domain).transpose()
     }
 
     async fn list(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, PortError> {
@@ -68,13 +69,13 @@ impl ProductRepository for SqlProductRepository {
             query = query
                 .filter(Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(&q.to_lowercase())));
         }
-        let total = query.clone().count(&self.db).await.map_err(port_error)?;
+        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
         let rows = query
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Id)
             .offset(page.offset())
             .limit(page.page_size())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         let items = rows.into_iter().map(to_domain).collect::<Result<Vec<_>, _>>()?;
@@ -82,7 +83,7 @@ impl ProductRepository for SqlProductRepository {
     }
 
     async fn update(&self, id: ProductId, update: &ProductUpdate, now: DateTime<Utc>) -> Result<Product, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let model = Entity::find_by_id(id.0).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
         let after = update.apply(&to_domain(model)?, now);
@@ -95,7 +96,7 @@ impl ProductRepository for SqlProductRepository {
     }
 
     async fn delete(&self, id: ProductId) -> Result<(), PortError> {
-        let result = Entity::delete_by_id(id.0).exec(&self.db).await.map_err(port_error)?;
+        let result = Entity::delete_by_id(id.0).exec(self.db.conn()).await.map_err(port_error)?;
         if result.rows_affected == 0 { Err(PortError::NotFound) } else { Ok(()) }
     }
 }

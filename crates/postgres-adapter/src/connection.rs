@@ -2,9 +2,10 @@ use std::time::Duration;
 
 use hexgate_ports::PortError;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database};
 
 use crate::error::port_error;
+use crate::pools::DatabasePools;
 
 /// How to reach the database.
 #[derive(Debug, Clone)]
@@ -14,6 +15,9 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// PostgreSQL only: statements running longer are cancelled by the server.
     pub statement_timeout: Option<Duration>,
+    /// PostgreSQL only: how many threads get a pool of their own (the HTTP workers); 0 for one
+    /// shared pool. `max_connections` is shared out among these pools and the primary.
+    pub pool_threads: u32,
 }
 
 /// How long a pooled connection may sit unused before it is pinged on checkout.
@@ -26,7 +30,7 @@ const SQLITE_BUSY: Duration = Duration::from_secs(5);
 ///
 /// # Errors
 /// [`PortError::Unavailable`] when the database cannot be reached.
-pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, PortError> {
+pub async fn connect(settings: &DatabaseSettings) -> Result<DatabasePools, PortError> {
     let mut url = settings.url.clone();
     if let Some(path) = sqlite_path(&url) {
         if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -44,9 +48,12 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         let sep = if url.contains('?') { '&' } else { '?' };
         url.push_str(&format!("{sep}options=-c%20statement_timeout%3D{}", timeout.as_millis()));
     }
+    let per_thread = url.starts_with("postgres") && settings.pool_threads > 0;
+    let threads = if per_thread { settings.pool_threads } else { 0 };
+    let (primary_max, share) = shares(settings.max_connections, threads);
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(settings.max_connections)
+        .max_connections(primary_max)
         .min_connections(1)
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
@@ -62,16 +69,27 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal).synchronous(SqliteSynchronous::Normal).busy_timeout(SQLITE_BUSY)
         });
-    let db = Database::connect(options).await.map_err(port_error)?;
-    Ok(db)
+    let db = Database::connect(options.clone()).await.map_err(port_error)?;
+    if !per_thread {
+        return Ok(DatabasePools::single(db));
+    }
+    options.max_connections(share).min_connections(0).connect_lazy(true);
+    Ok(DatabasePools::per_thread(db, options, settings.pool_threads))
+}
+
+/// `budget` connections shared out as (the primary's maximum, each of `threads` pools' maximum):
+/// equal shares, the remainder to the primary, at least one each.
+fn shares(budget: u32, threads: u32) -> (u32, u32) {
+    let share = (budget / (threads + 1)).max(1);
+    (budget.saturating_sub(share * threads).max(1), share)
 }
 
 /// A cheap round trip, for readiness checks.
 ///
 /// # Errors
 /// [`PortError::Unavailable`] when the database does not answer.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), PortError> {
-    db.ping().await.map_err(port_error)
+pub async fn ping(db: &DatabasePools) -> Result<(), PortError> {
+    db.conn().ping().await.map_err(port_error)
 }
 
 fn sqlite_path(url: &str) -> Option<String> {
@@ -82,7 +100,15 @@ fn sqlite_path(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::sqlite_path;
+    use super::{shares, sqlite_path};
+
+    #[test]
+    fn the_budget_is_shared_out_with_the_rest_to_the_primary() {
+        assert_eq!(shares(10, 0), (10, 10));
+        assert_eq!(shares(5, 1), (3, 2));
+        assert_eq!(shares(20, 2), (8, 6));
+        assert_eq!(shares(2, 4), (1, 1), "never zero, even past the budget");
+    }
 
     #[test]
     fn sqlite_paths_are_found_in_urls() {

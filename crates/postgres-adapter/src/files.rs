@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::UserId;
@@ -5,7 +6,7 @@ use hexgate_domain::file::{FileFacts, FileId, FileStatus, OriginalFilename, Stor
 use hexgate_domain::job::JobStatus;
 use hexgate_ports::{FileRepository, JobId, NewFile, NewJob, PortError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use crate::entity::files::{ActiveModel, Column, Entity, Model};
 use crate::entity::jobs;
@@ -14,13 +15,13 @@ use crate::jobs::enqueue_in;
 
 #[derive(Clone)]
 pub struct SqlFileRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlFileRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -65,7 +66,7 @@ fn to_i64(value: u64) -> i64 {
 #[async_trait]
 impl FileRepository for SqlFileRepository {
     async fn create(&self, file: &NewFile, job: &NewJob, now: DateTime<Utc>) -> Result<JobId, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let task = enqueue_in(&txn, job, now).await?;
         Entity::insert(ActiveModel {
             id: Set(file.id.0),
@@ -87,8 +88,8 @@ impl FileRepository for SqlFileRepository {
     }
 
     async fn get(&self, id: FileId) -> Result<Option<StoredFile>, PortError> {
-        let Some(file) = Entity::find_by_id(id.0).one(&self.db).await.map_err(port_error)? else { return Ok(None) };
-        let job = jobs::Entity::find_by_id(file.task_id).one(&self.db).await.map_err(port_error)?;
+        let Some(file) = Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)? else { return Ok(None) };
+        let job = jobs::Entity::find_by_id(file.task_id).one(self.db.conn()).await.map_err(port_error)?;
         to_domain(file, job).map(Some)
     }
 
@@ -100,7 +101,7 @@ impl FileRepository for SqlFileRepository {
             .col_expr(Column::LineCount, Expr::value(facts.line_count.map(to_i64)))
             .col_expr(Column::ProcessedAt, Expr::value(now))
             .filter(Column::Id.eq(id.0))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(result.rows_affected == 1)
@@ -109,7 +110,7 @@ impl FileRepository for SqlFileRepository {
     async fn delete(&self, id: FileId, task: JobId) -> Result<bool, PortError> {
         // Writes only, so no read to lock first; a worker still holding the job finds it gone and
         // records nothing.
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let deleted = Entity::delete_many()
             .filter(Column::Id.eq(id.0))
             .filter(Column::TaskId.eq(task.0))
@@ -124,7 +125,7 @@ impl FileRepository for SqlFileRepository {
     }
 
     async fn owner_of_task(&self, task: JobId) -> Result<Option<UserId>, PortError> {
-        let file = Entity::find().filter(Column::TaskId.eq(task.0)).one(&self.db).await.map_err(port_error)?;
+        let file = Entity::find().filter(Column::TaskId.eq(task.0)).one(self.db.conn()).await.map_err(port_error)?;
         Ok(file.map(|f| UserId::from_uuid(f.owner_id)))
     }
 }

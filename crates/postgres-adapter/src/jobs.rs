@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -6,7 +7,7 @@ use hexgate_domain::job::JobStatus;
 use hexgate_ports::{AuditEvent, ClaimedJob, JobId, JobQueue, JobRecord, NewJob, PortError};
 use sea_orm::sea_query::{Condition, Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -19,13 +20,13 @@ use crate::lock::become_writer;
 /// change's transaction, so it exists exactly when the change does.
 #[derive(Clone)]
 pub struct SqlJobQueue {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlJobQueue {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -79,9 +80,9 @@ impl JobQueue for SqlJobQueue {
         events: &[AuditEvent],
     ) -> Result<JobId, PortError> {
         if events.is_empty() {
-            return enqueue_in(&self.db, job, now).await;
+            return enqueue_in(self.db.conn(), job, now).await;
         }
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let id = enqueue_in(&txn, job, now).await?;
         crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)?;
@@ -92,10 +93,10 @@ impl JobQueue for SqlJobQueue {
         let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
         // Idle workers poll often: look first without taking any lock, so an empty queue costs a
         // read, never a write.
-        if Entity::find().filter(due(now)).one(&self.db).await.map_err(port_error)?.is_none() {
+        if Entity::find().filter(due(now)).one(self.db.conn()).await.map_err(port_error)?.is_none() {
             return Ok(None);
         }
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let mut select = Entity::find().filter(due(now)).order_by_asc(Column::RunAt).order_by_asc(Column::Id).limit(1);
         if txn.get_database_backend() == DbBackend::Postgres {
@@ -134,7 +135,7 @@ impl JobQueue for SqlJobQueue {
             .col_expr(Column::FinishedAt, Expr::value(now))
             .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
             .filter(held_by(id, worker))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(result.rows_affected == 1)
@@ -161,12 +162,12 @@ impl JobQueue for SqlJobQueue {
                 .col_expr(Column::Status, Expr::value(JobStatus::Failed.as_str()))
                 .col_expr(Column::FinishedAt, Expr::value(now)),
         };
-        let result = update.filter(held_by(id, worker)).exec(&self.db).await.map_err(port_error)?;
+        let result = update.filter(held_by(id, worker)).exec(self.db.conn()).await.map_err(port_error)?;
         Ok(result.rows_affected == 1)
     }
 
     async fn get(&self, id: JobId) -> Result<Option<JobRecord>, PortError> {
-        let Some(m) = Entity::find_by_id(id.0).one(&self.db).await.map_err(port_error)? else { return Ok(None) };
+        let Some(m) = Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)? else { return Ok(None) };
         Ok(Some(JobRecord {
             id: JobId(m.id),
             kind: m.kind,

@@ -3,13 +3,14 @@
 //! the last (`UPDATE … WHERE last_step < ?`), a code or token is spent by a `DELETE` that must
 //! remove one row, an attempt is counted only while attempts remain.
 
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::UserId;
 use hexgate_ports::{AuditEvent, MfaRepository, PortError, TokenHash, TotpState};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set,
     SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
@@ -20,13 +21,13 @@ use crate::error::port_error;
 
 #[derive(Clone)]
 pub struct SqlMfaRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlMfaRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -69,14 +70,14 @@ async fn finish(txn: DatabaseTransaction, done: bool, events: &[AuditEvent]) -> 
 #[async_trait]
 impl MfaRepository for SqlMfaRepository {
     async fn totp(&self, user: UserId) -> Result<Option<TotpState>, PortError> {
-        let row = user_totp::Entity::find_by_id(user.as_uuid()).one(&self.db).await.map_err(port_error)?;
+        let row = user_totp::Entity::find_by_id(user.as_uuid()).one(self.db.conn()).await.map_err(port_error)?;
         Ok(row.map(|m| TotpState { enabled: m.enabled, sealed_secret: m.sealed_secret, last_step: m.last_step }))
     }
 
     async fn recovery_codes_left(&self, user: UserId) -> Result<u64, PortError> {
         recovery_codes::Entity::find()
             .filter(recovery_codes::Column::UserId.eq(user.as_uuid()))
-            .count(&self.db)
+            .count(self.db.conn())
             .await
             .map_err(port_error)
     }
@@ -96,7 +97,7 @@ impl MfaRepository for SqlMfaRepository {
             .update_columns([user_totp::Column::SealedSecret, user_totp::Column::CreatedAt])
             .action_and_where(Expr::col((user_totp::Entity, user_totp::Column::Enabled)).eq(false))
             .to_owned();
-        match user_totp::Entity::insert(row).on_conflict(upsert).exec_without_returning(&self.db).await {
+        match user_totp::Entity::insert(row).on_conflict(upsert).exec_without_returning(self.db.conn()).await {
             Ok(written) => Ok(written > 0),
             Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => Err(PortError::NotFound),
             Err(e) => Err(port_error(e)),
@@ -112,7 +113,7 @@ impl MfaRepository for SqlMfaRepository {
         now: DateTime<Utc>,
         events: &[AuditEvent],
     ) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let switched = user_totp::Entity::update_many()
             .col_expr(user_totp::Column::Enabled, Expr::value(true))
             .col_expr(user_totp::Column::LastStep, Expr::value(step))
@@ -130,7 +131,7 @@ impl MfaRepository for SqlMfaRepository {
     }
 
     async fn disable_totp(&self, user: UserId, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let removed = user_totp::Entity::delete_many()
             .filter(user_totp::Column::UserId.eq(user.as_uuid()))
             .exec(&txn)
@@ -156,7 +157,7 @@ impl MfaRepository for SqlMfaRepository {
         now: DateTime<Utc>,
         events: &[AuditEvent],
     ) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         // Touching the enabled row locks it (PostgreSQL) so a concurrent disable cannot leave
         // codes behind, and tells whether TOTP is on.
         let on = user_totp::Entity::update_many()
@@ -180,7 +181,7 @@ impl MfaRepository for SqlMfaRepository {
             .filter(
                 Condition::any().add(user_totp::Column::LastStep.is_null()).add(user_totp::Column::LastStep.lt(step)),
             )
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(done.rows_affected == 1)
@@ -192,7 +193,7 @@ impl MfaRepository for SqlMfaRepository {
         code: &TokenHash,
         events: &[AuditEvent],
     ) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let spent = recovery_codes::Entity::delete_many()
             .filter(recovery_codes::Column::UserId.eq(user.as_uuid()))
             .filter(recovery_codes::Column::CodeHash.eq(code.0.as_str()))
@@ -211,7 +212,7 @@ impl MfaRepository for SqlMfaRepository {
     ) -> Result<(), PortError> {
         mfa_challenges::Entity::delete_many()
             .filter(mfa_challenges::Column::ExpiresAt.lte(now))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         mfa_challenges::Entity::insert(mfa_challenges::ActiveModel {
@@ -221,7 +222,7 @@ impl MfaRepository for SqlMfaRepository {
             created_at: Set(now),
             expires_at: Set(expires_at),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(self.db.conn())
         .await
         .map_err(port_error)?;
         Ok(())
@@ -238,27 +239,27 @@ impl MfaRepository for SqlMfaRepository {
             .filter(mfa_challenges::Column::TokenHash.eq(token.0.as_str()))
             .filter(mfa_challenges::Column::Attempts.lt(max_attempts))
             .filter(mfa_challenges::Column::ExpiresAt.gt(now))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         if counted.rows_affected != 1 {
             return Ok(None);
         }
-        let row = mfa_challenges::Entity::find_by_id(token.0.clone()).one(&self.db).await.map_err(port_error)?;
+        let row = mfa_challenges::Entity::find_by_id(token.0.clone()).one(self.db.conn()).await.map_err(port_error)?;
         Ok(row.map(|m| UserId::from_uuid(m.user_id)))
     }
 
     async fn spend_challenge(&self, token: &TokenHash) -> Result<bool, PortError> {
         let spent = mfa_challenges::Entity::delete_many()
             .filter(mfa_challenges::Column::TokenHash.eq(token.0.as_str()))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(spent.rows_affected == 1)
     }
 
     async fn remove_every_factor(&self, user: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let id = user.as_uuid();
         user_totp::Entity::delete_many()
             .filter(user_totp::Column::UserId.eq(id))

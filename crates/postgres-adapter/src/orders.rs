@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
@@ -8,7 +9,7 @@ use hexgate_domain::product::ProductId;
 use hexgate_domain::{Page, PageRequest, UserId};
 use hexgate_ports::{OrderFilter, OrderRepository, PortError};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Select, Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -20,13 +21,13 @@ use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
 pub struct SqlOrderRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlOrderRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -101,7 +102,7 @@ impl OrderRepository for SqlOrderRepository {
         lines: &[OrderLine],
         now: DateTime<Utc>,
     ) -> Result<Order, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let wanted: Vec<Uuid> = lines.iter().map(|l| l.product_id.0).collect();
         let found: HashMap<Uuid, products::Model> = products::Entity::find()
@@ -157,24 +158,24 @@ impl OrderRepository for SqlOrderRepository {
     }
 
     async fn get(&self, id: OrderId) -> Result<Option<Order>, PortError> {
-        let Some(row) = orders::Entity::find_by_id(id.0).one(&self.db).await.map_err(port_error)? else {
+        let Some(row) = orders::Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)? else {
             return Ok(None);
         };
-        Ok(with_items(&self.db, vec![row]).await?.pop())
+        Ok(with_items(self.db.conn(), vec![row]).await?.pop())
     }
 
     async fn list(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, PortError> {
         let query = filtered(filter);
-        let total = query.clone().count(&self.db).await.map_err(port_error)?;
+        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
         let rows = query
             .order_by_desc(orders::Column::CreatedAt)
             .order_by_desc(orders::Column::Id)
             .offset(page.offset())
             .limit(page.page_size())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
-        Ok(Page::new(with_items(&self.db, rows).await?, total, page))
+        Ok(Page::new(with_items(self.db.conn(), rows).await?, total, page))
     }
 
     async fn recent_for_user(&self, user: UserId, limit: u64) -> Result<Vec<Order>, PortError> {
@@ -182,14 +183,14 @@ impl OrderRepository for SqlOrderRepository {
             .order_by_desc(orders::Column::CreatedAt)
             .order_by_desc(orders::Column::Id)
             .limit(limit)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
-        with_items(&self.db, rows).await
+        with_items(self.db.conn(), rows).await
     }
 
     async fn cancel(&self, id: OrderId) -> Result<Order, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let row = for_update(&txn, orders::Entity::find_by_id(id.0))
             .one(&txn)

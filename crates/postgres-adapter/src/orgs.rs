@@ -8,6 +8,7 @@
 //! Acceptance spends the invitation with one conditional UPDATE and inserts the membership under
 //! a unique (organization, user) index: an invitation accepted twice at once makes one membership.
 
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::audit::AuditEventType;
@@ -32,13 +33,13 @@ use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
 pub struct SqlOrganizationRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlOrganizationRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -150,7 +151,7 @@ fn role_in(row: Option<&org_memberships::Model>) -> Result<Option<OrgRole>, Port
 #[async_trait]
 impl OrganizationRepository for SqlOrganizationRepository {
     async fn create(&self, org: &Organization, owner: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         organizations::Entity::insert(organizations::ActiveModel {
             id: Set(org.id.as_uuid()),
             name: Set(org.name.as_str().to_owned()),
@@ -175,7 +176,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .filter(org_memberships::Column::OrgId.eq(org.as_uuid()))
             .filter(org_memberships::Column::UserId.eq(user.as_uuid()))
             .find_also_related(organizations::Entity)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?;
         match found {
@@ -190,7 +191,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .find_also_related(organizations::Entity)
             .order_by_asc(org_memberships::Column::JoinedAt)
             .order_by_asc(org_memberships::Column::Id)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         rows.into_iter()
@@ -200,7 +201,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn rename(&self, org: OrgId, name: &OrgName, events: &[AuditEvent]) -> Result<Organization, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let done = organizations::Entity::update_many()
             .col_expr(organizations::Column::Name, Expr::value(name.as_str()))
             .filter(organizations::Column::Id.eq(org.as_uuid()))
@@ -221,7 +222,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn delete(&self, org: OrgId, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         // Memberships and invitations go by ON DELETE CASCADE.
         let done = organizations::Entity::delete_by_id(org.as_uuid()).exec(&txn).await.map_err(port_error)?;
         if done.rows_affected == 0 {
@@ -238,7 +239,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .find_also_related(users::Entity)
             .order_by_asc(org_memberships::Column::JoinedAt)
             .order_by_asc(org_memberships::Column::Id)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         rows.into_iter().map(|(m, u)| to_member(&m, u)).collect()
@@ -252,7 +253,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         role: OrgRole,
         stamp: &AuditStamp,
     ) -> Result<MemberView, PortError> {
-        let (txn, actor_row, target_row, owners) = begin_membership_change(&self.db, org, actor, target).await?;
+        let (txn, actor_row, target_row, owners) = begin_membership_change(self.db.conn(), org, actor, target).await?;
         let before = role_in(target_row.as_ref())?;
         decide_role_change(role_in(actor_row.as_ref())?, before, role, owners)?;
         let (row, before) = target_row.zip(before).ok_or(PortError::NotFound)?;
@@ -284,7 +285,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         target: UserId,
         stamp: &AuditStamp,
     ) -> Result<(), PortError> {
-        let (txn, actor_row, target_row, owners) = begin_membership_change(&self.db, org, actor, target).await?;
+        let (txn, actor_row, target_row, owners) = begin_membership_change(self.db.conn(), org, actor, target).await?;
         let before = role_in(target_row.as_ref())?;
         decide_removal(role_in(actor_row.as_ref())?, actor == target, before, owners)?;
         let (row, before) = target_row.zip(before).ok_or(PortError::NotFound)?;
@@ -306,7 +307,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         now: DateTime<Utc>,
         events: &[AuditEvent],
     ) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         org_invitations::Entity::insert(org_invitations::ActiveModel {
             id: Set(invitation.id.as_uuid()),
             org_id: Set(invitation.org_id.as_uuid()),
@@ -334,7 +335,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .filter(org_invitations::Column::ExpiresAt.gt(now))
             .order_by_desc(org_invitations::Column::CreatedAt)
             .order_by_desc(org_invitations::Column::Id)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?
             .into_iter()
@@ -343,7 +344,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     }
 
     async fn revoke_invitation(&self, org: OrgId, id: InvitationId, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let done = org_invitations::Entity::delete_many()
             .filter(org_invitations::Column::Id.eq(id.as_uuid()))
             .filter(org_invitations::Column::OrgId.eq(org.as_uuid()))
@@ -362,7 +363,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn invitation(&self, id: InvitationId) -> Result<Option<(Invitation, Organization)>, PortError> {
         let found = org_invitations::Entity::find_by_id(id.as_uuid())
             .find_also_related(organizations::Entity)
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?;
         match found {
@@ -382,7 +383,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
             .filter(org_invitations::Column::Id.eq(id.as_uuid()))
             .filter(org_invitations::Column::AcceptedAt.is_null())
             .filter(org_invitations::Column::ExpiresAt.gt(now))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(done.rows_affected > 0)
@@ -391,7 +392,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
     async fn find_invitation_by_token(&self, token: &TokenHash) -> Result<Option<Invitation>, PortError> {
         org_invitations::Entity::find()
             .filter(org_invitations::Column::TokenHash.eq(token.0.as_str()))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?
             .map(to_invitation)
@@ -406,7 +407,7 @@ impl OrganizationRepository for SqlOrganizationRepository {
         now: DateTime<Utc>,
         events: &[AuditEvent],
     ) -> Result<Option<Membership>, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         // Single use: of two acceptances racing, one updates the row, the other finds it spent.
         let spent = org_invitations::Entity::update_many()

@@ -3,6 +3,7 @@
 //! once, on whichever instance; a login moves the sign count by a write conditional on the count
 //! it verified against.
 
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::UserId;
@@ -10,7 +11,7 @@ use hexgate_domain::passkey::{CeremonyKind, Passkey, PasskeyId, PasskeyName};
 use hexgate_ports::{AuditEvent, PasskeyRepository, PortError, StoredPasskey};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -21,13 +22,13 @@ use crate::error::port_error;
 
 #[derive(Clone)]
 pub struct SqlPasskeyRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlPasskeyRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -51,7 +52,7 @@ fn to_stored(m: passkeys::Model) -> Result<StoredPasskey, PortError> {
 #[async_trait]
 impl PasskeyRepository for SqlPasskeyRepository {
     async fn create(&self, stored: &StoredPasskey, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let p = &stored.passkey;
         let inserted = passkeys::Entity::insert(passkeys::ActiveModel {
             id: Set(p.id.as_uuid()),
@@ -83,7 +84,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
             .filter(passkeys::Column::UserId.eq(user.as_uuid()))
             .order_by_asc(passkeys::Column::CreatedAt)
             .order_by_asc(passkeys::Column::Id)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?
             .into_iter()
@@ -94,7 +95,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
     async fn count(&self, user: UserId) -> Result<u64, PortError> {
         passkeys::Entity::find()
             .filter(passkeys::Column::UserId.eq(user.as_uuid()))
-            .count(&self.db)
+            .count(self.db.conn())
             .await
             .map_err(port_error)
     }
@@ -102,7 +103,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
     async fn find_by_credential_id(&self, credential_id: &str) -> Result<Option<StoredPasskey>, PortError> {
         passkeys::Entity::find()
             .filter(passkeys::Column::CredentialId.eq(credential_id))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?
             .map(to_stored)
@@ -123,14 +124,14 @@ impl PasskeyRepository for SqlPasskeyRepository {
             .col_expr(passkeys::Column::LastUsedAt, Expr::value(now))
             .filter(passkeys::Column::Id.eq(id.as_uuid()))
             .filter(passkeys::Column::SignCount.eq(i64::from(seen)))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(done.rows_affected == 1)
     }
 
     async fn delete(&self, user: UserId, id: PasskeyId, events: &[AuditEvent]) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let done = passkeys::Entity::delete_many()
             .filter(passkeys::Column::Id.eq(id.as_uuid()))
             .filter(passkeys::Column::UserId.eq(user.as_uuid()))
@@ -157,7 +158,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
     ) -> Result<(), PortError> {
         webauthn_challenges::Entity::delete_many()
             .filter(webauthn_challenges::Column::ExpiresAt.lte(now))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         webauthn_challenges::Entity::insert(webauthn_challenges::ActiveModel {
@@ -167,7 +168,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
             state: Set(state.to_owned()),
             expires_at: Set(expires_at),
         })
-        .exec_without_returning(&self.db)
+        .exec_without_returning(self.db.conn())
         .await
         .map_err(port_error)?;
         Ok(())
@@ -181,7 +182,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
     ) -> Result<Option<(Option<UserId>, String)>, PortError> {
         let Some(row) = webauthn_challenges::Entity::find_by_id(id)
             .filter(webauthn_challenges::Column::Kind.eq(kind.as_str()))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?
         else {
@@ -189,7 +190,7 @@ impl PasskeyRepository for SqlPasskeyRepository {
         };
         let taken = webauthn_challenges::Entity::delete_many()
             .filter(webauthn_challenges::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(self.db.conn())
             .await
             .map_err(port_error)?;
         if taken.rows_affected != 1 || row.expires_at <= now {

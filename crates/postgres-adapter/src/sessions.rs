@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use hexgate_domain::session::{PresentedRefreshToken, RefreshVerdict, Session, judge_refresh};
@@ -5,7 +6,7 @@ use hexgate_domain::{SessionId, User, UserId};
 use hexgate_ports::{AuditEvent, PortError, RefreshOutcome, SessionRepository, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -17,13 +18,13 @@ use crate::users::to_domain;
 
 #[derive(Clone)]
 pub struct SqlSessionRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlSessionRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -111,7 +112,7 @@ impl SessionRepository for SqlSessionRepository {
         first_token: &TokenHash,
         events: &[AuditEvent],
     ) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(session.id.as_uuid()),
             user_id: Set(session.user_id.as_uuid()),
@@ -147,7 +148,7 @@ impl SessionRepository for SqlSessionRepository {
         grace: Duration,
         successor_expires_at: DateTime<Utc>,
     ) -> Result<RefreshOutcome, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         // The row lock makes a concurrent refresh of the same token wait, then see it spent.
         let Some(token) = for_update(
@@ -195,7 +196,7 @@ impl SessionRepository for SqlSessionRepository {
             .to_owned();
         users::Entity::find_by_id(user.as_uuid())
             .filter(Expr::exists(live_session))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?
             .map(to_domain)
@@ -208,7 +209,7 @@ impl SessionRepository for SqlSessionRepository {
             .filter(sessions::Column::RevokedAt.is_null())
             .filter(sessions::Column::ExpiresAt.gt(now))
             .order_by_desc(sessions::Column::CreatedAt)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(rows.into_iter().map(to_session).collect())
@@ -217,7 +218,7 @@ impl SessionRepository for SqlSessionRepository {
     async fn find_by_token(&self, user: UserId, token: &TokenHash) -> Result<Option<SessionId>, PortError> {
         let Some(token) = refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token.0.as_str()))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?
         else {
@@ -225,7 +226,7 @@ impl SessionRepository for SqlSessionRepository {
         };
         let owned = sessions::Entity::find_by_id(token.session_id)
             .filter(sessions::Column::UserId.eq(user.as_uuid()))
-            .one(&self.db)
+            .one(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(owned.map(|s| SessionId::from_uuid(s.id)))
@@ -238,7 +239,7 @@ impl SessionRepository for SqlSessionRepository {
         now: DateTime<Utc>,
         events: &[AuditEvent],
     ) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         let result = sessions::Entity::update_many()
             .col_expr(sessions::Column::RevokedAt, Expr::value(now))
             .filter(sessions::Column::Id.eq(session.as_uuid()))
@@ -264,6 +265,6 @@ impl SessionRepository for SqlSessionRepository {
         if let Some(keep) = except {
             update = update.filter(sessions::Column::Id.ne(keep.as_uuid()));
         }
-        Ok(update.exec(&self.db).await.map_err(port_error)?.rows_affected)
+        Ok(update.exec(self.db.conn()).await.map_err(port_error)?.rows_affected)
     }
 }

@@ -1,9 +1,10 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_ports::{PortError, SigningKeyRecord, SigningKeyRepository};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, Set, TransactionTrait,
 };
 
@@ -16,13 +17,13 @@ use crate::lock::{become_writer, for_update};
 /// `ux_signing_keys_one_active` backs the one-active-key rule up.
 #[derive(Clone)]
 pub struct SqlSigningKeyRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlSigningKeyRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -67,7 +68,7 @@ fn active_row(key: &SigningKeyRecord) -> ActiveModel {
 #[async_trait]
 impl SigningKeyRepository for SqlSigningKeyRepository {
     async fn create_first(&self, key: &SigningKeyRecord) -> Result<bool, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         serialise(&txn).await?;
         let active = Entity::find().filter(Column::Active.eq(true)).one(&txn).await.map_err(port_error)?;
         if active.is_some() {
@@ -79,7 +80,7 @@ impl SigningKeyRepository for SqlSigningKeyRepository {
     }
 
     async fn rotate(&self, key: &SigningKeyRecord, now: DateTime<Utc>) -> Result<(), PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         serialise(&txn).await?;
         Entity::update_many()
             .col_expr(Column::Active, Expr::value(false))
@@ -97,7 +98,7 @@ impl SigningKeyRepository for SqlSigningKeyRepository {
             .filter(Column::RetiredAt.is_null())
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Kid)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(rows.into_iter().map(to_record).collect())
@@ -107,14 +108,14 @@ impl SigningKeyRepository for SqlSigningKeyRepository {
         let rows = Entity::find()
             .order_by_desc(Column::CreatedAt)
             .order_by_desc(Column::Kid)
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(rows.into_iter().map(to_record).collect())
     }
 
     async fn retire(&self, rotated_before: DateTime<Utc>, now: DateTime<Utc>) -> Result<Vec<String>, PortError> {
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         become_writer(&txn).await.map_err(port_error)?;
         let due = for_update(
             &txn,

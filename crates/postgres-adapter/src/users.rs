@@ -1,3 +1,4 @@
+use crate::DatabasePools;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
@@ -18,13 +19,13 @@ use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
 pub struct SqlUserRepository {
-    db: DatabaseConnection,
+    db: DatabasePools,
 }
 
 impl SqlUserRepository {
     #[must_use]
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<DatabasePools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -110,10 +111,10 @@ impl UserRepository for SqlUserRepository {
         now: DateTime<Utc>,
     ) -> Result<(), PortError> {
         if jobs.is_empty() && events.is_empty() {
-            Entity::insert(to_active(user)).exec_without_returning(&self.db).await.map_err(port_error)?;
+            Entity::insert(to_active(user)).exec_without_returning(self.db.conn()).await.map_err(port_error)?;
             return Ok(());
         }
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         Entity::insert(to_active(user)).exec_without_returning(&txn).await.map_err(port_error)?;
         for job in jobs {
             crate::jobs::enqueue_in(&txn, job, now).await?;
@@ -126,19 +127,19 @@ impl UserRepository for SqlUserRepository {
         if users.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin().await.map_err(port_error)?;
+        let txn = self.db.conn().begin().await.map_err(port_error)?;
         Entity::insert_many(users.iter().map(to_active)).exec_without_returning(&txn).await.map_err(port_error)?;
         crate::audit::record_in(&txn, events).await?;
         txn.commit().await.map_err(port_error)
     }
 
     async fn get(&self, id: UserId) -> Result<Option<User>, PortError> {
-        Entity::find_by_id(id.as_uuid()).one(&self.db).await.map_err(port_error)?.map(to_domain).transpose()
+        Entity::find_by_id(id.as_uuid()).one(self.db.conn()).await.map_err(port_error)?.map(to_domain).transpose()
     }
 
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, PortError> {
         let column = if login.contains('@') { Column::Email } else { Column::Username };
-        Entity::find().filter(column.eq(login)).one(&self.db).await.map_err(port_error)?.map(to_domain).transpose()
+        Entity::find().filter(column.eq(login)).one(self.db.conn()).await.map_err(port_error)?.map(to_domain).transpose()
     }
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError> {
@@ -163,14 +164,14 @@ impl UserRepository for SqlUserRepository {
             UserSort::EmailDesc => (Column::Email, Order::Desc),
         };
         let query = Entity::find().filter(condition);
-        let total = query.clone().count(&self.db).await.map_err(port_error)?;
+        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
         let rows = query
             .order_by(column, order.clone())
             // Ties (same created_at) still page deterministically.
             .order_by(Column::Id, order)
             .offset(page.offset())
             .limit(page.page_size())
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         let items = rows.into_iter().map(to_domain).collect::<Result<Vec<_>, _>>()?;
@@ -184,7 +185,7 @@ impl UserRepository for SqlUserRepository {
             .column(Column::Email)
             .filter(Column::Email.is_in(wanted))
             .into_tuple()
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(emails.iter().filter(|e| found.iter().any(|f| f == e.as_str())).cloned().collect())
@@ -197,7 +198,7 @@ impl UserRepository for SqlUserRepository {
             .column(Column::Username)
             .filter(Column::Username.is_in(wanted))
             .into_tuple()
-            .all(&self.db)
+            .all(self.db.conn())
             .await
             .map_err(port_error)?;
         Ok(usernames.iter().filter(|u| found.iter().any(|f| f == u.as_str())).cloned().collect())
@@ -212,12 +213,12 @@ impl UserRepository for SqlUserRepository {
     ) -> Result<User, PortError> {
         let touches_admin_status = update.is_active.is_some() || update.permissions.is_some();
         let (txn, before) = if touches_admin_status {
-            let (txn, before, admins) = begin_guarded(&self.db, id).await?;
+            let (txn, before, admins) = begin_guarded(self.db.conn(), id).await?;
             let after = update.apply(&before, now);
             ensure_an_admin_remains(&before, Some(&after), admins)?;
             (txn, before)
         } else {
-            let txn = self.db.begin().await.map_err(port_error)?;
+            let txn = self.db.conn().begin().await.map_err(port_error)?;
             become_writer(&txn).await.map_err(port_error)?;
             let model =
                 Entity::find_by_id(id.as_uuid()).one(&txn).await.map_err(port_error)?.ok_or(PortError::NotFound)?;
@@ -236,7 +237,7 @@ impl UserRepository for SqlUserRepository {
     }
 
     async fn delete_audited(&self, id: UserId, events: &[AuditEvent]) -> Result<(), PortError> {
-        let (txn, before, admins) = begin_guarded(&self.db, id).await?;
+        let (txn, before, admins) = begin_guarded(self.db.conn(), id).await?;
         if is_active_admin(&before) {
             ensure_an_admin_remains(&before, None, admins)?;
         }

@@ -7,14 +7,14 @@ mod support;
 use std::sync::Arc;
 
 use hexgate_postgres_adapter::{
-    DatabaseConnection, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
+    DatabasePools, SqlAccountTokenRepository, SqlApiKeyRepository, SqlAuditLog, SqlFileRepository, SqlJobQueue,
     SqlOrderRepository, SqlOrganizationRepository, SqlPreferencesRepository, SqlProductRepository,
     SqlSessionRepository, SqlSigningKeyRepository, SqlUserRepository,
 };
 use hexgate_testkit::Storage;
 use hexgate_testkit::conformance::Check;
 
-fn storage(db: DatabaseConnection) -> Storage {
+fn storage(db: DatabasePools) -> Storage {
     Storage {
         users: Arc::new(SqlUserRepository::new(db.clone())),
         sessions: Arc::new(SqlSessionRepository::new(db.clone())),

@@ -28,6 +28,7 @@ fn settings(url: String) -> DatabaseSettings {
         max_connections: 2,
         acquire_timeout: Duration::from_secs(2),
         statement_timeout: Some(Duration::from_secs(30)),
+        pool_threads: 0,
     }
 }
 
@@ -36,12 +37,12 @@ async fn a_write_blocked_by_another_writer_on_sqlite_is_unavailable_not_internal
     let path = std::env::temp_dir().join(format!("hexgate-busy-{}.db", uuid::Uuid::new_v4()));
     let url = format!("sqlite://{}", path.display());
     let db = connect(&settings(url.clone())).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
+    Migrator::up(db.primary(), None).await.expect("migrate");
     let users = SqlUserRepository::new(db.clone());
 
     // Another process holds the write lock for longer than the busy timeout.
     let other = connect(&settings(url)).await.expect("connect");
-    let txn = other.begin().await.expect("begin");
+    let txn = other.conn().begin().await.expect("begin");
     txn.execute_unprepared("DELETE FROM users").await.expect("take the write lock");
     let blocked = users.insert(&user("blocked", "blocked@example.com")).await;
     assert!(matches!(blocked, Err(PortError::Unavailable(_))), "{blocked:?}");
@@ -64,7 +65,7 @@ async fn a_postgresql_that_refuses_connections_is_unavailable_and_a_clash_is_typ
     let name = format!("hexgate_errors_{}", uuid::Uuid::new_v4().simple());
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
     let db = connect(&settings(format!("{base}/{name}"))).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
+    Migrator::up(db.primary(), None).await.expect("migrate");
     let users = SqlUserRepository::new(db.clone());
 
     users.insert(&user("first", "first@example.com")).await.expect("insert");
@@ -84,6 +85,6 @@ async fn a_postgresql_that_refuses_connections_is_unavailable_and_a_clash_is_typ
     let refused = users.get(UserId::new()).await;
     assert!(matches!(refused, Err(PortError::Unavailable(_))), "{refused:?}");
 
-    db.close().await.ok();
+    db.primary().clone().close().await.ok();
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop database");
 }

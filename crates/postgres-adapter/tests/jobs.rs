@@ -23,12 +23,12 @@ const LEASE: Duration = Duration::from_secs(30);
 async fn a_job_enqueued_in_a_transaction_that_rolls_back_never_runs() {
     on_both(|db| async move {
         let queue = SqlJobQueue::new(db.clone());
-        let txn = db.begin().await.expect("begin");
+        let txn = db.conn().begin().await.expect("begin");
         enqueue_in(&txn, &job("welcome_mail"), Utc::now()).await.expect("enqueue");
         txn.rollback().await.expect("rollback");
         assert_eq!(queue.claim("w1", Utc::now(), LEASE).await.expect("claim"), None);
 
-        let txn = db.begin().await.expect("begin");
+        let txn = db.conn().begin().await.expect("begin");
         let id = enqueue_in(&txn, &job("welcome_mail"), Utc::now()).await.expect("enqueue");
         txn.commit().await.expect("commit");
         let claimed = queue.claim("w1", Utc::now(), LEASE).await.expect("claim").expect("a job");

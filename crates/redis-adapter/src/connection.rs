@@ -1,8 +1,10 @@
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_redis::redis::{self, RedisError};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use hexgate_ports::PortError;
+use thread_local::ThreadLocal;
 
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
@@ -12,15 +14,28 @@ pub struct RedisSettings {
     pub pool_size: usize,
     /// For taking a connection from the pool, making one, and each command.
     pub timeout: Duration,
+    /// How long a "not revoked" answer is remembered in this process (zero: never).
+    pub revocation_answer_ttl: Duration,
 }
 
-/// A pool for commands and a client for pub/sub subscriptions (which need their own connection).
+/// A pool for commands per thread, and a client for pub/sub subscriptions (which need their own
+/// connection).
+///
+/// Why a pool per thread: a multiplexed Redis connection is driven by a task on the runtime that
+/// opened it, and actix runs each HTTP worker on a runtime of its own. From a pool shared by the
+/// workers, a command on another worker's connection crosses threads twice (to that driver and
+/// back), each crossing a wake-up; from the thread's own pool it crosses none.
 #[derive(Clone)]
 pub struct RedisStore {
-    pub(crate) pool: Pool,
+    config: Arc<Config>,
+    pools: Arc<ThreadLocal<Pool>>,
     pub(crate) client: redis::Client,
     pub(crate) prefix: String,
     pub(crate) timeout: Duration,
+}
+
+fn make_pool(config: &Config) -> Result<Pool, PortError> {
+    config.create_pool(Some(Runtime::Tokio1)).map_err(|e| PortError::Internal(format!("redis config: {e}")))
 }
 
 pub(crate) fn unavailable(err: impl std::fmt::Display) -> PortError {
@@ -38,11 +53,23 @@ impl RedisStore {
         let timeouts =
             Timeouts { wait: Some(settings.timeout), create: Some(settings.timeout), recycle: Some(settings.timeout) };
         config.pool = Some(PoolConfig { max_size: settings.pool_size, timeouts, ..PoolConfig::default() });
-        let pool =
-            config.create_pool(Some(Runtime::Tokio1)).map_err(|e| PortError::Internal(format!("redis config: {e}")))?;
+        // Made once here so that a bad URL stops start-up; each thread's pool is made alike.
+        let pools = ThreadLocal::new();
+        pools.get_or_try(|| make_pool(&config))?;
         let client =
             redis::Client::open(settings.url.as_str()).map_err(|e| PortError::Internal(format!("redis url: {e}")))?;
-        Ok(Self { pool, client, prefix: settings.key_prefix.clone(), timeout: settings.timeout })
+        Ok(Self {
+            config: Arc::new(config),
+            pools: Arc::new(pools),
+            client,
+            prefix: settings.key_prefix.clone(),
+            timeout: settings.timeout,
+        })
+    }
+
+    /// The calling thread's pool, made on its first command.
+    fn pool(&self) -> Result<&Pool, PortError> {
+        self.pools.get_or_try(|| make_pool(&self.config))
     }
 
     pub(crate) fn key(&self, parts: &[&str]) -> String {
@@ -68,7 +95,7 @@ impl RedisStore {
             db.operation.name = operation,
         );
         let work = async {
-            let mut conn = self.pool.get().await.map_err(unavailable)?;
+            let mut conn = self.pool()?.get().await.map_err(unavailable)?;
             f(&mut conn).await.map_err(unavailable)
         };
         let result = tokio::time::timeout(self.timeout, work)

@@ -19,6 +19,7 @@ async fn store(prefix: &str) -> RedisStore {
         key_prefix: prefix.to_owned(),
         pool_size: 8,
         timeout: Duration::from_secs(2),
+        revocation_answer_ttl: Duration::ZERO,
     })
     .expect("settings");
     store.ping().await.unwrap_or_else(|e| {
@@ -91,8 +92,8 @@ async fn two_instances_share_one_count() {
 #[tokio::test]
 async fn a_revoked_token_is_revoked_everywhere_until_it_would_have_expired() {
     let p = prefix();
-    let here = RedisRevocationList::new(store(&p).await);
-    let there = RedisRevocationList::new(store(&p).await);
+    let here = RedisRevocationList::new(store(&p).await, Duration::ZERO);
+    let there = RedisRevocationList::new(store(&p).await, Duration::ZERO);
     here.revoke("jti-1", Utc::now() + chrono::Duration::minutes(15)).await.expect("revoke");
     assert!(there.is_revoked("jti-1").await.expect("check"));
     assert!(!there.is_revoked("jti-2").await.expect("check"));
@@ -100,6 +101,30 @@ async fn a_revoked_token_is_revoked_everywhere_until_it_would_have_expired() {
     assert!(ttl > 14 * 60 * 1000 && ttl <= 15 * 60 * 1000, "{ttl}");
     here.revoke("old", Utc::now() - chrono::Duration::seconds(1)).await.expect("revoke");
     assert!(!there.is_revoked("old").await.expect("check"));
+}
+
+#[tokio::test]
+async fn a_not_revoked_answer_is_remembered_briefly_and_a_revocation_here_forgets_it_at_once() {
+    let p = prefix();
+    let ttl = Duration::from_millis(400);
+    let here = RedisRevocationList::new(store(&p).await, ttl);
+    let there = RedisRevocationList::new(store(&p).await, ttl);
+    let until = Utc::now() + chrono::Duration::minutes(15);
+    assert!(!here.is_revoked("jti-a").await.expect("check"));
+    assert!(!there.is_revoked("jti-a").await.expect("check"));
+    // Revoked through `here`: `here` knows at once; `there` may answer from memory until its
+    // answer is `ttl` old, then asks Redis again.
+    here.revoke("jti-a", until).await.expect("revoke");
+    assert!(here.is_revoked("jti-a").await.expect("check"));
+    tokio::time::sleep(ttl + Duration::from_millis(50)).await;
+    assert!(there.is_revoked("jti-a").await.expect("check"), "no answer outlives its ttl");
+    // A revoked answer is never turned into "not revoked" by memory.
+    assert!(there.is_revoked("jti-a").await.expect("check"));
+    // Remembered: deleting the key behind its back does not change the answer within the ttl,
+    // which proves the second check did not reach Redis.
+    assert!(!there.is_revoked("jti-b").await.expect("check"));
+    here.revoke("jti-b", until).await.expect("revoke");
+    assert!(!there.is_revoked("jti-b").await.expect("check"), "answered from memory");
 }
 
 #[tokio::test]
@@ -125,11 +150,13 @@ async fn an_unreachable_redis_is_reported_as_unavailable_quickly() {
         key_prefix: prefix(),
         pool_size: 2,
         timeout: Duration::from_millis(500),
+        revocation_answer_ttl: Duration::ZERO,
     })
     .expect("settings");
     let started = std::time::Instant::now();
     let limiter = RedisRateLimiter::new(store.clone());
     assert!(matches!(limiter.hit("k", Duration::from_secs(1)).await, Err(PortError::Unavailable(_))));
-    assert!(matches!(RedisRevocationList::new(store).is_revoked("x").await, Err(PortError::Unavailable(_))));
+    let revocations = RedisRevocationList::new(store, Duration::from_secs(1));
+    assert!(matches!(revocations.is_revoked("x").await, Err(PortError::Unavailable(_))));
     assert!(started.elapsed() < Duration::from_secs(3));
 }

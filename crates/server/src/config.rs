@@ -259,13 +259,14 @@ impl Config {
         } else {
             observability.metrics_access.clone()
         };
+        let database = database(vars, u32::try_from(http.workers).unwrap_or(u32::MAX))?;
         Ok(Self {
             environment,
             observability,
             tokens: tokens(vars, environment)?,
             http,
             log_format: log_format(vars, environment)?,
-            database: database(vars)?,
+            database,
             redis: redis(vars)?,
             users: users(vars)?,
             mail: mail(vars)?,
@@ -417,8 +418,9 @@ fn is_host_and_port(addr: &str) -> bool {
 }
 
 /// `DATABASE_URL`, `DATABASE_POOL_SIZE`, `DATABASE_ACQUIRE_TIMEOUT_SECONDS`,
-/// `DATABASE_STATEMENT_TIMEOUT_MS` (`0`: none).
-fn database(vars: &Vars) -> Result<DatabaseSettings, ConfigError> {
+/// `DATABASE_STATEMENT_TIMEOUT_MS` (`0`: none), `DATABASE_POOL_PER_WORKER` (PostgreSQL: a pool
+/// per HTTP worker, sharing out `DATABASE_POOL_SIZE`; default on).
+fn database(vars: &Vars, workers: u32) -> Result<DatabaseSettings, ConfigError> {
     let url = vars.raw("DATABASE_URL").unwrap_or("sqlite://./data/hexgate.db").trim().to_owned();
     if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         return Err(ConfigError { var: "DATABASE_URL", reason: "expected sqlite://… or postgres://…".into() });
@@ -429,11 +431,12 @@ fn database(vars: &Vars) -> Result<DatabaseSettings, ConfigError> {
         max_connections: vars.positive("DATABASE_POOL_SIZE", 10)?,
         acquire_timeout: Duration::from_secs(vars.positive("DATABASE_ACQUIRE_TIMEOUT_SECONDS", 5)?),
         statement_timeout: (statement_timeout_ms > 0).then(|| Duration::from_millis(statement_timeout_ms)),
+        pool_threads: if vars.flag("DATABASE_POOL_PER_WORKER", true)? { workers } else { 0 },
     })
 }
 
 /// `REDIS_URL` and, checked even without it, `REDIS_KEY_PREFIX`, `REDIS_POOL_SIZE`,
-/// `REDIS_TIMEOUT_MS`.
+/// `REDIS_TIMEOUT_MS`, `REVOCATION_CACHE_MS` (0..=1000, default 1000).
 fn redis(vars: &Vars) -> Result<Option<RedisSettings>, ConfigError> {
     let url = vars.raw("REDIS_URL").map(|v| v.trim().to_owned());
     if let Some(url) = &url
@@ -444,7 +447,13 @@ fn redis(vars: &Vars) -> Result<Option<RedisSettings>, ConfigError> {
     let key_prefix = vars.raw("REDIS_KEY_PREFIX").unwrap_or("hexgate:").to_owned();
     let pool_size = vars.positive("REDIS_POOL_SIZE", 16)?;
     let timeout = Duration::from_millis(vars.positive("REDIS_TIMEOUT_MS", 1000)?);
-    Ok(url.map(|url| RedisSettings { url, key_prefix, pool_size, timeout }))
+    let revocation_answer_ttl = Duration::from_millis(vars.parse("REVOCATION_CACHE_MS", 1000)?);
+    if revocation_answer_ttl > Duration::from_secs(1) {
+        // Beyond a second, another instance's logout would take longer than the contract's
+        // "at once" allows even on paper.
+        return Err(ConfigError { var: "REVOCATION_CACHE_MS", reason: "at most 1000".into() });
+    }
+    Ok(url.map(|url| RedisSettings { url, key_prefix, pool_size, timeout, revocation_answer_ttl }))
 }
 
 /// `OPEN_REGISTRATION` and `FIRST_SUPERUSER_EMAIL`, `_PASSWORD` (both or neither), `_USERNAME`.

@@ -51,12 +51,13 @@ async fn run(command: Command, config: &Config) -> Result<(), Box<dyn std::error
     match command {
         Command::Serve => Application::build(config).await?.run_until_stopped().await?,
         Command::Migrate { action } => {
-            let db = startup::database(config).await?;
+            let pools = startup::database(config).await?;
+            let db = pools.primary();
             match action {
-                MigrateAction::Up => Migrator::up(&db, None).await?,
-                MigrateAction::Down { steps } => Migrator::down(&db, Some(steps)).await?,
+                MigrateAction::Up => Migrator::up(db, None).await?,
+                MigrateAction::Down { steps } => Migrator::down(db, Some(steps)).await?,
                 MigrateAction::Status => {
-                    for migration in Migrator::get_migration_with_status(&db).await? {
+                    for migration in Migrator::get_migration_with_status(db).await? {
                         println!("{}\t{}", migration.name(), migration.status());
                     }
                 }

@@ -18,7 +18,7 @@ use hexgate_ports::{
     UserService,
 };
 use hexgate_postgres_adapter::{
-    DatabaseConnection, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository,
+    DatabasePools, SqlOrderRepository, SqlPreferencesRepository, SqlProductRepository, SqlSessionRepository,
     SqlUserRepository,
 };
 use hexgate_redis_adapter::{RedisPubSub, RedisRateLimiter, RedisRevocationList, RedisStore};
@@ -51,7 +51,7 @@ pub struct Services {
     pub wakeup: Arc<crate::workers::WorkerWakeup>,
     pub state: HttpState,
     pub users: Arc<UserService>,
-    pub db: DatabaseConnection,
+    pub db: DatabasePools,
     /// Fan-out between instances (Redis) or within this one; the chat will publish through it.
     pub pubsub: Arc<dyn PubSub>,
     /// Access-token signing keys (rotation, the list, retirement).
@@ -62,7 +62,7 @@ pub struct Services {
     pub key_retirement_interval: Duration,
 }
 
-struct DatabaseCheck(DatabaseConnection);
+struct DatabaseCheck(DatabasePools);
 
 #[async_trait]
 impl ReadinessCheck for DatabaseCheck {
@@ -128,9 +128,10 @@ fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
     let store = RedisStore::new(settings).map_err(|e| StartupError::Config(format!("REDIS_URL: {e}")))?;
     Ok(SharedState {
         // Limits survive a Redis outage by counting in process; revocations do not (a check that
-        // cannot be made answers 503 rather than letting a revoked token in).
+        // cannot be made answers 503 rather than letting a revoked token in, once the last
+        // remembered "not revoked" answer is older than REVOCATION_CACHE_MS).
         limiter: Arc::new(FallbackRateLimiter::new(Arc::new(RedisRateLimiter::new(store.clone())))),
-        revocations: Arc::new(RedisRevocationList::new(store.clone())),
+        revocations: Arc::new(RedisRevocationList::new(store.clone(), settings.revocation_answer_ttl)),
         pubsub: Arc::new(RedisPubSub::new(store.clone())),
         check: CacheCheck::Redis(Box::new(store)),
     })
@@ -140,7 +141,7 @@ fn shared_state(config: &Config) -> Result<SharedState, StartupError> {
 ///
 /// # Errors
 /// When the database cannot be reached or a migration fails.
-pub async fn database(config: &Config) -> Result<DatabaseConnection, StartupError> {
+pub async fn database(config: &Config) -> Result<DatabasePools, StartupError> {
     info!(url = %redact_url(&config.database.url), "connecting to the database");
     hexgate_postgres_adapter::connect(&config.database).await.map_err(|e| StartupError::Database(e.to_string()))
 }
@@ -150,7 +151,7 @@ pub async fn database(config: &Config) -> Result<DatabaseConnection, StartupErro
 ///
 /// # Errors
 /// When a migration fails.
-pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), StartupError> {
+pub async fn migrate_up(db: &hexgate_postgres_adapter::DatabaseConnection) -> Result<(), StartupError> {
     use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
     let failed = |e: sea_orm::DbErr| StartupError::Migrations(e.to_string());
     if db.get_database_backend() != DbBackend::Postgres {
@@ -186,7 +187,7 @@ fn development_secret(config: &Config) -> SecretString {
 pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let db = database(config).await?;
     if config.application.migrate_on_start {
-        migrate_up(&db).await?;
+        migrate_up(db.primary()).await?;
     }
     let jwt = if config.tokens.secret_key_generated && config.environment == Environment::Development {
         warn!("SECRET_KEY is not set: using a generated development key (never do this in production)");
@@ -403,7 +404,7 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
 /// `SECRET_KEY` (a key that does not open stops start-up), the first one made if there is none.
 async fn signing(
     config: &Config,
-    db: &DatabaseConnection,
+    db: &DatabasePools,
     jwt: JwtConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<(Arc<dyn TokenIssuer>, Arc<SigningKeyService>, Arc<KeyCacheStats>), StartupError> {
@@ -444,7 +445,7 @@ async fn signing(
 
 /// This instance's metrics: Prometheus text with the pool and job backlog read at scrape time,
 /// or nothing at all with `METRICS_ENABLED=false`.
-fn metrics(config: &Config, db: &DatabaseConnection) -> Arc<dyn hexgate_ports::Metrics> {
+fn metrics(config: &Config, db: &DatabasePools) -> Arc<dyn hexgate_ports::Metrics> {
     if !config.observability.metrics_enabled {
         return Arc::new(hexgate_ports::NoMetrics);
     }
@@ -557,7 +558,9 @@ impl Application {
         }
         self.retirement.abort();
         self.workers.shutdown().await;
-        self.services.db.close().await.ok();
+        for db in self.services.db.all() {
+            db.clone().close().await.ok();
+        }
         info!("hexgate stopped");
         Ok(())
     }

@@ -3,27 +3,29 @@
 use std::future::Future;
 
 use hexgate_migrations::{Migrations, Migrator};
-use hexgate_postgres_adapter::{DatabaseConnection, DatabaseSettings, connect};
+use hexgate_postgres_adapter::{DatabasePools, DatabaseSettings, connect};
 use sea_orm::ConnectionTrait;
 
 const PG_BASE: &str = "postgres://postgres@127.0.0.1:5432";
 
-async fn open(url: &str) -> DatabaseConnection {
+/// On PostgreSQL with two per-thread pools besides the primary, as the server runs it.
+async fn open(url: &str) -> DatabasePools {
     let settings = DatabaseSettings {
         url: url.to_owned(),
         max_connections: 5,
         acquire_timeout: std::time::Duration::from_secs(5),
         statement_timeout: Some(std::time::Duration::from_secs(30)),
+        pool_threads: 2,
     };
     let db = connect(&settings).await.expect("connect");
-    Migrator::up(&db, None).await.expect("migrate");
+    Migrator::up(db.primary(), None).await.expect("migrate");
     db
 }
 
 /// Runs `test` once on SQLite and once on PostgreSQL.
 pub async fn on_both<F, Fut>(test: F)
 where
-    F: Fn(DatabaseConnection) -> Fut,
+    F: Fn(DatabasePools) -> Fut,
     Fut: Future<Output = ()>,
 {
     let path = std::env::temp_dir().join(format!("hexgate-repo-{}.db", uuid::Uuid::new_v4()));
@@ -40,6 +42,8 @@ where
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
     let db = open(&format!("{admin_url}/{name}")).await;
     test(db.clone()).await;
-    db.close().await.ok();
+    for pool in db.all() {
+        pool.clone().close().await.ok();
+    }
     admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop database");
 }
