@@ -8,9 +8,7 @@ use hexgate_domain::api_key::{ApiKey, ApiKeyId, ApiKeyName, ScopeSet};
 use hexgate_domain::{User, UserId};
 use hexgate_ports::{ApiKeyRepository, AuditEvent, PortError, TokenHash};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
 
 use crate::audit::record_in;
 use crate::entity::api_keys::{ActiveModel, Column, Entity, Model};

@@ -6,9 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::UserId;
 use hexgate_ports::{AuditEvent, AuditFilter, AuditLog, AuditPosition, PortError};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::entity::audit_events::{ActiveModel, Column, Entity, Model};
 use crate::error::port_error;
@@ -120,7 +118,8 @@ impl AuditLog for SqlAuditLog {
     }
 
     async fn prune(&self, before: DateTime<Utc>) -> Result<u64, PortError> {
-        let done = Entity::delete_many().filter(Column::At.lt(before)).exec(self.db.conn()).await.map_err(port_error)?;
+        let done =
+            Entity::delete_many().filter(Column::At.lt(before)).exec(self.db.conn()).await.map_err(port_error)?;
         Ok(done.rows_affected)
     }
 }

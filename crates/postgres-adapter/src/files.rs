@@ -88,7 +88,9 @@ impl FileRepository for SqlFileRepository {
     }
 
     async fn get(&self, id: FileId) -> Result<Option<StoredFile>, PortError> {
-        let Some(file) = Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)? else { return Ok(None) };
+        let Some(file) = Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)? else {
+            return Ok(None);
+        };
         let job = jobs::Entity::find_by_id(file.task_id).one(self.db.conn()).await.map_err(port_error)?;
         to_domain(file, job).map(Some)
     }

@@ -63,7 +63,8 @@ impl GaugeSource for SqlGauges {
         }
         // How long the oldest due job has been waiting: a backlog that is not drained grows it.
         let now = Utc::now();
-        if let Ok(oldest) = queued.filter(Column::RunAt.lte(now)).order_by_asc(Column::RunAt).one(self.db.conn()).await {
+        if let Ok(oldest) = queued.filter(Column::RunAt.lte(now)).order_by_asc(Column::RunAt).one(self.db.conn()).await
+        {
             let age = oldest.map_or(0.0, |job| (now - job.run_at).num_milliseconds().max(0) as f64 / 1000.0);
             readings.push(GaugeReading::new("jobs_oldest_pending_seconds", age));
         }

@@ -10,8 +10,8 @@ use hexgate_domain::UserId;
 use hexgate_ports::{AuditEvent, MfaRepository, PortError, TokenHash, TotpState};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    SqlErr, TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set, SqlErr,
+    TransactionTrait,
 };
 use uuid::Uuid;
 

@@ -9,8 +9,8 @@ use hexgate_domain::product::ProductId;
 use hexgate_domain::{Page, PageRequest, UserId};
 use hexgate_ports::{OrderFilter, OrderRepository, PortError};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 

@@ -10,10 +10,7 @@ use hexgate_domain::UserId;
 use hexgate_domain::passkey::{CeremonyKind, Passkey, PasskeyId, PasskeyName};
 use hexgate_ports::{AuditEvent, PasskeyRepository, PortError, StoredPasskey};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait};
 use uuid::Uuid;
 
 use crate::audit::record_in;

@@ -98,9 +98,10 @@ impl DatabasePools {
     #[must_use]
     pub fn max_connections(&self) -> u32 {
         let primary = pool_max(&self.inner.primary);
-        self.inner.per_thread.as_ref().map_or(primary, |p| {
-            primary + p.options.get_max_connections().unwrap_or(1).saturating_mul(p.limit)
-        })
+        self.inner
+            .per_thread
+            .as_ref()
+            .map_or(primary, |p| primary + p.options.get_max_connections().unwrap_or(1).saturating_mul(p.limit))
     }
 
     /// Every pool opened so far, the primary first (for the pool gauges).

@@ -6,8 +6,7 @@ use hexgate_domain::{SessionId, User, UserId};
 use hexgate_ports::{AuditEvent, PortError, RefreshOutcome, SessionRepository, TokenHash};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 

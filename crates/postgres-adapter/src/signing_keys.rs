@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use hexgate_ports::{PortError, SigningKeyRecord, SigningKeyRepository};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use crate::entity::signing_keys::{ActiveModel, Column, Entity, Model};

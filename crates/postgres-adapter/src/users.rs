@@ -139,7 +139,13 @@ impl UserRepository for SqlUserRepository {
 
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, PortError> {
         let column = if login.contains('@') { Column::Email } else { Column::Username };
-        Entity::find().filter(column.eq(login)).one(self.db.conn()).await.map_err(port_error)?.map(to_domain).transpose()
+        Entity::find()
+            .filter(column.eq(login))
+            .one(self.db.conn())
+            .await
+            .map_err(port_error)?
+            .map(to_domain)
+            .transpose()
     }
 
     async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError> {
