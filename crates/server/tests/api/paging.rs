@@ -195,9 +195,13 @@ async fn page_with_cursor_is_422_on_query_page_and_every_page_offers_a_cursor() 
     let third = page(&app, "/api/v1/users?page=3&page_size=2", a).await;
     let cursor = third["next_cursor"].as_str().expect("an offset page offers a cursor too").to_owned();
     assert_eq!((third["total"].as_u64(), third["pages"].as_u64()), (Some(12), Some(6)));
-    for path in
-        [format!("/api/v1/users?page=4&page_size=2&cursor={cursor}"), format!("/api/v1/users?page=1&cursor={cursor}")]
-    {
+    for path in [
+        format!("/api/v1/users?page=4&page_size=2&cursor={cursor}"),
+        format!("/api/v1/users?page=1&cursor={cursor}"),
+        // Checked before the cursor is opened, so any cursor will do on the other lists.
+        format!("/api/v1/products?page=2&cursor={cursor}"),
+        format!("/api/v1/orders?page=2&cursor={cursor}"),
+    ] {
         refused(&app, &path, a, "query.page", "page_with_cursor").await;
     }
     // The cursor of page 3 continues exactly where page 4 starts.
