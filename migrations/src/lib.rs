@@ -11,6 +11,7 @@ mod m20261201_000006_api_keys_and_audit;
 mod m20261201_000006_signing_keys;
 mod m20261201_000013_job_traceparent;
 mod m20261201_000016_second_factors;
+mod m20261201_000017_keyset_paging;
 mod m20261201_000018_organizations;
 
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_signing_keys::Migration),
             Box::new(m20261201_000016_second_factors::Migration),
             Box::new(m20261201_000018_organizations::Migration),
+            Box::new(m20261201_000017_keyset_paging::Migration),
         ]
     }
 }

@@ -146,6 +146,23 @@ async function main(): Promise<void> {
     assert(page.page === 1 && !page.has_previous, `page ${page.page}`);
   });
 
+  await check("walk the users list by cursor", async () => {
+    const all = expect(await admin.GET("/api/v1/users", { params: { query: { page_size: 100 } } }), 200);
+    assert(all.total !== null && all.total >= 2 && all.items.length === all.total, `total ${all.total}`);
+    let page = expect(await admin.GET("/api/v1/users", { params: { query: { page_size: 1 } } }), 200);
+    const seen: string[] = page.items.map((u) => u.id);
+    let cursor: string | null = page.next_cursor;
+    while (cursor !== null) {
+      page = expect(await admin.GET("/api/v1/users", { params: { query: { page_size: 1, cursor } } }), 200);
+      const counted: number | null = page.total;
+      assert(counted === null && page.page === null && page.pages === null, `a cursor page is not counted`);
+      seen.push(...page.items.map((u) => u.id));
+      cursor = page.next_cursor;
+    }
+    const expected = all.items.map((u) => u.id).join(",");
+    assert(seen.join(",") === expected, `walked ${seen.length} of ${all.items.length}`);
+  });
+
   await check("place an order", async () => {
     const line: Schemas["OrderLineRequest"] = { product_id: product.id, quantity: 2 };
     const order = expect(await client.POST("/api/v1/orders", { body: { items: [line] } }), 201);

@@ -178,7 +178,7 @@ impl From<ServiceError> for ApiError {
             // Cursors come in query strings (the only place a client sends one back).
             ServiceError::BadCursor => Self::validation(vec![FieldError {
                 field: Some("query.cursor".to_owned()),
-                message: "malformed, tampered with, or from another listing or filter".to_owned(),
+                message: "malformed, tampered with, or from another listing, sort or filter".to_owned(),
                 code: "cursor_invalid".to_owned(),
             }]),
             ServiceError::TooManyAttempts { retry_after_secs } => {

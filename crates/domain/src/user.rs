@@ -147,6 +147,45 @@ pub enum UserSort {
 
 impl UserSort {
     pub const NAMES: [&'static str; 6] = ["created_at", "-created_at", "username", "-username", "email", "-email"];
+
+    /// The sort's name in a query string (one of [`Self::NAMES`]).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CreatedAt => "created_at",
+            Self::CreatedAtDesc => "-created_at",
+            Self::Username => "username",
+            Self::UsernameDesc => "-username",
+            Self::Email => "email",
+            Self::EmailDesc => "-email",
+        }
+    }
+
+    #[must_use]
+    pub const fn is_descending(self) -> bool {
+        matches!(self, Self::CreatedAtDesc | Self::UsernameDesc | Self::EmailDesc)
+    }
+
+    /// Where `user` stands in a list sorted this way (before the id breaks a tie).
+    #[must_use]
+    pub fn key_of(self, user: &User) -> UserSortKey {
+        match self {
+            Self::CreatedAt | Self::CreatedAtDesc => UserSortKey::CreatedAt(user.created_at),
+            Self::Username | Self::UsernameDesc => UserSortKey::Username(user.username.as_str().to_owned()),
+            Self::Email | Self::EmailDesc => UserSortKey::Email(user.email.as_str().to_owned()),
+        }
+    }
+}
+
+/// The value of the sort's column for one user: what a users list is ordered by, then the id.
+/// Usernames and e-mail addresses (stored lowercase) compare by their UTF-8 bytes, which is code
+/// point order: what SQLite's `BINARY` and PostgreSQL's `"C"` collation do, and `str`'s `Ord`.
+/// A locale's collation would put `a-b` after `ab`, differently on each database.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UserSortKey {
+    CreatedAt(DateTime<Utc>),
+    Username(String),
+    Email(String),
 }
 
 impl FromStr for UserSort {
@@ -224,7 +263,9 @@ pub(crate) mod tests {
     #[test]
     fn sort_names_parse_and_unknown_ones_do_not() {
         for name in UserSort::NAMES {
-            assert!(name.parse::<UserSort>().is_ok());
+            let sort = name.parse::<UserSort>().expect("a sort");
+            assert_eq!(sort.name(), name, "the name round-trips");
+            assert_eq!(sort.is_descending(), name.starts_with('-'));
         }
         assert!("password".parse::<UserSort>().is_err());
     }

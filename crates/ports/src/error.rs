@@ -277,7 +277,7 @@ pub enum ServiceError {
     /// managing credentials).
     #[error("The API key's scopes do not allow this request")]
     InsufficientScope,
-    /// A paging cursor that is malformed, tampered with, or from another listing.
+    /// A paging cursor that is malformed, tampered with, or from another listing, sort or filter.
     #[error("Invalid cursor")]
     BadCursor,
     #[error("{0}")]

@@ -3,17 +3,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::money::{Money, TaxRate};
 use hexgate_domain::product::{Product, ProductId, ProductName, ProductUpdate};
-use hexgate_domain::{Page, PageRequest};
+use hexgate_domain::{Slice, Window};
 use hexgate_ports::{PortError, ProductRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait};
 
 use crate::decimal::DbDecimal;
 use crate::entity::products::{ActiveModel, Column, Entity, Model};
 use crate::error::port_error;
+use crate::keyset::{Sorted, read_window};
 use crate::lock::become_writer;
 use crate::users::contains_pattern;
 
@@ -63,23 +61,15 @@ impl ProductRepository for SqlProductRepository {
         Entity::find_by_id(id.0).one(self.db.conn()).await.map_err(port_error)?.map(to_domain).transpose()
     }
 
-    async fn list(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, PortError> {
+    async fn list(&self, q: Option<&str>, window: Window<DateTime<Utc>>) -> Result<Slice<Product>, PortError> {
         let mut query = Entity::find();
         if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
             query = query
                 .filter(Expr::expr(Func::lower(Expr::col(Column::Name))).like(contains_pattern(&q.to_lowercase())));
         }
-        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
-        let rows = query
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(self.db.conn())
-            .await
-            .map_err(port_error)?;
-        let items = rows.into_iter().map(to_domain).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::new(items, total, page))
+        let newest_first = Sorted { column: Column::CreatedAt, id: Column::Id, descending: true };
+        let slice = read_window(self.db.conn(), query, &newest_first, window, Into::into).await?;
+        Ok(Slice { items: slice.items.into_iter().map(to_domain).collect::<Result<_, _>>()?, total: slice.total })
     }
 
     async fn update(&self, id: ProductId, update: &ProductUpdate, now: DateTime<Utc>) -> Result<Product, PortError> {

@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod gauges;
 mod jobs;
+mod keyset;
 mod lock;
 mod mfa;
 mod orders;

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use hexgate_domain::money::Money;
 use hexgate_domain::order::{Order, OrderId, OrderItem, OrderLine, OrderStatus};
 use hexgate_domain::product::ProductId;
-use hexgate_domain::{Page, PageRequest, UserId};
+use hexgate_domain::{Slice, UserId, Window};
 use hexgate_ports::{OrderFilter, OrderRepository, PortError};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::decimal::DbDecimal;
 use crate::entity::{order_items, orders, products};
 use crate::error::port_error;
+use crate::keyset::{Sorted, read_window};
 use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
@@ -164,18 +165,10 @@ impl OrderRepository for SqlOrderRepository {
         Ok(with_items(self.db.conn(), vec![row]).await?.pop())
     }
 
-    async fn list(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, PortError> {
-        let query = filtered(filter);
-        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
-        let rows = query
-            .order_by_desc(orders::Column::CreatedAt)
-            .order_by_desc(orders::Column::Id)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(self.db.conn())
-            .await
-            .map_err(port_error)?;
-        Ok(Page::new(with_items(self.db.conn(), rows).await?, total, page))
+    async fn list(&self, filter: &OrderFilter, window: Window<DateTime<Utc>>) -> Result<Slice<Order>, PortError> {
+        let newest_first = Sorted { column: orders::Column::CreatedAt, id: orders::Column::Id, descending: true };
+        let slice = read_window(self.db.conn(), filtered(filter), &newest_first, window, Into::into).await?;
+        Ok(Slice { items: with_items(self.db.conn(), slice.items).await?, total: slice.total })
     }
 
     async fn recent_for_user(&self, user: UserId, limit: u64) -> Result<Vec<Order>, PortError> {

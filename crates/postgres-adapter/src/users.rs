@@ -3,18 +3,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
 use hexgate_domain::{
-    Email, FullName, Page, PageRequest, PasswordHash, PermissionSet, User, UserFilter, UserId, UserSort, UserUpdate,
-    Username,
+    Email, FullName, PasswordHash, PermissionSet, Slice, User, UserFilter, UserId, UserSort, UserSortKey, UserUpdate,
+    Username, Window,
 };
 use hexgate_ports::{AuditEvent, AuditStamp, PortError, UserRepository};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::entity::users::{ActiveModel, Column, Entity, Model};
 use crate::error::port_error;
+use crate::keyset::{Sorted, read_window};
 use crate::lock::{become_writer, for_update};
 
 #[derive(Clone)]
@@ -148,7 +149,7 @@ impl UserRepository for SqlUserRepository {
             .transpose()
     }
 
-    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError> {
+    async fn list(&self, filter: &UserFilter, window: Window<UserSortKey>) -> Result<Slice<User>, PortError> {
         let mut condition = Condition::all();
         if let Some(q) = filter.normalised_q() {
             condition = condition.add(
@@ -161,27 +162,20 @@ impl UserRepository for SqlUserRepository {
         if let Some(active) = filter.is_active {
             condition = condition.add(Column::IsActive.eq(active));
         }
-        let (column, order) = match filter.sort {
-            UserSort::CreatedAt => (Column::CreatedAt, Order::Asc),
-            UserSort::CreatedAtDesc => (Column::CreatedAt, Order::Desc),
-            UserSort::Username => (Column::Username, Order::Asc),
-            UserSort::UsernameDesc => (Column::Username, Order::Desc),
-            UserSort::Email => (Column::Email, Order::Asc),
-            UserSort::EmailDesc => (Column::Email, Order::Desc),
+        // Username and e-mail are `COLLATE "C"` on PostgreSQL (migration 17) and `BINARY` on
+        // SQLite: both byte order, as `UserSortKey` compares them.
+        let column = match filter.sort {
+            UserSort::CreatedAt | UserSort::CreatedAtDesc => Column::CreatedAt,
+            UserSort::Username | UserSort::UsernameDesc => Column::Username,
+            UserSort::Email | UserSort::EmailDesc => Column::Email,
         };
-        let query = Entity::find().filter(condition);
-        let total = query.clone().count(self.db.conn()).await.map_err(port_error)?;
-        let rows = query
-            .order_by(column, order.clone())
-            // Ties (same created_at) still page deterministically.
-            .order_by(Column::Id, order)
-            .offset(page.offset())
-            .limit(page.page_size())
-            .all(self.db.conn())
-            .await
-            .map_err(port_error)?;
-        let items = rows.into_iter().map(to_domain).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::new(items, total, page))
+        let sorted = Sorted { column, id: Column::Id, descending: filter.sort.is_descending() };
+        let slice = read_window(self.db.conn(), Entity::find().filter(condition), &sorted, window, |key| match key {
+            UserSortKey::CreatedAt(at) => at.into(),
+            UserSortKey::Username(text) | UserSortKey::Email(text) => text.into(),
+        })
+        .await?;
+        Ok(Slice { items: slice.items.into_iter().map(to_domain).collect::<Result<_, _>>()?, total: slice.total })
     }
 
     async fn taken_emails(&self, emails: &[Email]) -> Result<Vec<Email>, PortError> {

@@ -38,3 +38,14 @@ async fn on_sqlite_and_postgres(check: Check) {
 }
 
 hexgate_testkit::conformance_tests!(on_sqlite_and_postgres);
+
+/// The users keyset walk once more on a database whose default collation is ICU English, where
+/// `a-b` sorts after `ab` and `é` beside `e`: the list still sorts by bytes, as SQLite and the
+/// in-memory store do (the migration gives username and e-mail the `"C"` collation).
+#[test]
+fn users_sort_by_bytes_on_a_database_with_an_english_collation() {
+    hexgate_testkit::conformance::block_on(support::on_postgres(
+        "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+        |db| hexgate_testkit::conformance::keyset::every_users_sort_walks_each_row_once_in_order(storage(db)),
+    ));
+}

@@ -195,12 +195,14 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     } else {
         config.tokens.jwt.clone()
     };
-    let sealer = Arc::new(hexgate_crypto_adapter::HmacCursorSealer::new(&jwt.secret));
+    // One sealer for every list's cursors (audit log, users, products, orders).
+    let sealer: Arc<dyn hexgate_ports::CursorSealer> =
+        Arc::new(hexgate_crypto_adapter::HmacCursorSealer::new(&jwt.secret));
     let secret_key = jwt.secret.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (tokens, signing_keys, key_cache) = signing(config, &db, jwt, clock.clone()).await?;
     let audit_log: Arc<dyn hexgate_ports::AuditLog> = Arc::new(hexgate_postgres_adapter::SqlAuditLog::new(db.clone()));
-    let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer, clock.clone()));
+    let audit = Arc::new(hexgate_ports::AuditService::new(audit_log.clone(), sealer.clone(), clock.clone()));
     let api_keys = Arc::new(hexgate_ports::ApiKeyService::new(
         Arc::new(hexgate_postgres_adapter::SqlApiKeyRepository::new(db.clone())),
         tokens.clone(),
@@ -219,9 +221,15 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
             .map_err(|e| StartupError::Config(format!("UPLOAD_DIR {}: {e}", config.uploads.dir)))?,
     );
     let users = Arc::new(
-        UserService::new(users_repo.clone(), hasher.clone(), clock.clone(), config.users.open_registration)
-            .with_file_store(file_store.clone())
-            .with_access_events(access_events.clone()),
+        UserService::new(
+            users_repo.clone(),
+            hasher.clone(),
+            clock.clone(),
+            sealer.clone(),
+            config.users.open_registration,
+        )
+        .with_file_store(file_store.clone())
+        .with_access_events(access_events.clone()),
     );
     let account_tokens: Arc<dyn hexgate_ports::AccountTokenRepository> =
         Arc::new(hexgate_postgres_adapter::SqlAccountTokenRepository::new(db.clone()));
@@ -277,8 +285,9 @@ pub async fn wire(config: &Config) -> Result<Services, StartupError> {
     let readiness: Vec<Arc<dyn ReadinessCheck>> =
         vec![Arc::new(DatabaseCheck(db.clone())), Arc::new(check), Arc::new(FileStoreCheck(file_store.clone()))];
     let orders_repo = Arc::new(SqlOrderRepository::new(db.clone()));
-    let catalog = Arc::new(CatalogService::new(Arc::new(SqlProductRepository::new(db.clone())), clock.clone()));
-    let orders = Arc::new(OrderService::new(orders_repo.clone(), clock.clone()));
+    let catalog =
+        Arc::new(CatalogService::new(Arc::new(SqlProductRepository::new(db.clone())), clock.clone(), sealer.clone()));
+    let orders = Arc::new(OrderService::new(orders_repo.clone(), clock.clone(), sealer.clone()));
     let profiles = Arc::new(ProfileService::new(
         users_repo.clone(),
         orders_repo,

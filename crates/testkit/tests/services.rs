@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use hexgate_crypto_adapter::{JwtConfig, JwtIssuer};
+use hexgate_crypto_adapter::{HmacCursorSealer, JwtConfig, JwtIssuer};
 use hexgate_domain::{Email, FullName, Password, PasswordHash, Permission, PermissionSet, User, UserId, Username};
 use hexgate_memory_adapter::{InMemoryRateLimiter, InMemoryRevocationList};
 use hexgate_ports::{
@@ -72,7 +72,8 @@ fn world_with(open_registration: bool, max_failures: u64) -> World {
             login_failure_window: StdDuration::from_secs(900),
         },
     );
-    let users = UserService::new(store.clone(), hasher, clock.clone(), open_registration);
+    let cursors = Arc::new(HmacCursorSealer::new(&SecretString::from("service-test-cursor-key-0123456789".to_owned())));
+    let users = UserService::new(store.clone(), hasher, clock.clone(), cursors, open_registration);
     World { auth, users, clock, store }
 }
 
@@ -315,7 +316,7 @@ async fn batch_checks_duplicates_and_taken_names_before_creating_anything() {
         w.users.create_batch(&admin, taken, &ctx()).await.err(),
         Some(ServiceError::EmailsTaken(vec!["taken@example.com".into()]))
     );
-    assert_eq!(w.users.list(&admin, &Default::default(), Default::default()).await.expect("list").total, 2);
+    assert_eq!(w.users.list(&admin, &Default::default(), Default::default()).await.expect("list").total, Some(2));
     let created = w.users.create_batch(&admin, vec![account("three"), account("four")], &ctx()).await.expect("batch");
     let names: Vec<&str> = created.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, vec!["three", "four"]);

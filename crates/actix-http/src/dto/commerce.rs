@@ -125,14 +125,19 @@ impl From<Product> for ProductResponse {
 #[schemars(crate = "apistos")]
 #[garde(allow_unvalidated)]
 pub struct ProductListQuery {
-    #[serde(default = "super::first_page")]
+    /// ≥ 1 (default 1); a page past the end is empty. Not with `cursor`.
     #[garde(range(min = 1, max = 1_000_000))]
     #[schemars(range(min = 1, max = 1_000_000))]
-    pub page: u64,
+    pub page: Option<u64>,
     #[serde(default = "super::default_page_size")]
     #[garde(range(min = 1, max = 100))]
     #[schemars(range(min = 1, max = 100))]
     pub page_size: u64,
+    /// A page's `next_cursor`, for the page after it (instead of `page`), with the same `q`.
+    /// Opaque.
+    #[garde(length(max = 1024))]
+    #[schemars(length(max = 1024))]
+    pub cursor: Option<String>,
     /// Substring of the name (case-insensitive).
     #[garde(length(max = 200))]
     pub q: Option<String>,
@@ -228,14 +233,19 @@ impl From<Order> for OrderResponse {
 #[schemars(crate = "apistos")]
 #[garde(allow_unvalidated)]
 pub struct OrderListQuery {
-    #[serde(default = "super::first_page")]
+    /// ≥ 1 (default 1); a page past the end is empty. Not with `cursor`.
     #[garde(range(min = 1, max = 1_000_000))]
     #[schemars(range(min = 1, max = 1_000_000))]
-    pub page: u64,
+    pub page: Option<u64>,
     #[serde(default = "super::default_page_size")]
     #[garde(range(min = 1, max = 100))]
     #[schemars(range(min = 1, max = 100))]
     pub page_size: u64,
+    /// A page's `next_cursor`, for the page after it (instead of `page`), with the same
+    /// `user_id`, `start_date` and `end_date`. Opaque.
+    #[garde(length(max = 1024))]
+    #[schemars(length(max = 1024))]
+    pub cursor: Option<String>,
     /// Admins only: one user's orders.
     pub user_id: Option<Uuid>,
     /// Orders created at or after (RFC 3339); must be before `end_date` when both are given.
@@ -362,7 +372,7 @@ impl IntoDomain for ProductListQuery {
 
     fn into_domain(self) -> Result<ProductListing, Vec<FieldViolation>> {
         let mut rules = Rules::default();
-        let page = super::page_request(&mut rules, self.page, self.page_size);
+        let page = super::page_request(&mut rules, self.page, self.page_size, self.cursor);
         rules.finish(|| Some(ProductListing { page: page?, q: self.q }))
     }
 }
@@ -379,7 +389,7 @@ impl IntoDomain for OrderListQuery {
 
     fn into_domain(self) -> Result<OrderListing, Vec<FieldViolation>> {
         let mut rules = Rules::default();
-        let page = super::page_request(&mut rules, self.page, self.page_size);
+        let page = super::page_request(&mut rules, self.page, self.page_size, self.cursor);
         // The rule concerns both ends: each is named, so a form can mark both.
         let created = match DateRange::new(self.start_date, self.end_date) {
             Ok(range) => Some(range),

@@ -53,18 +53,40 @@ pub(crate) fn error_code_schema(_: &mut apistos::schemars::SchemaGenerator) -> a
     schema.into()
 }
 
-/// A page of a list; every list endpoint answers this shape.
+/// A page of a list; every list endpoint answers this shape. A page asked for by `cursor` is not
+/// counted: its `total`, `page` and `pages` are `null`.
 #[derive(Debug, Serialize, JsonSchema, ApiComponent)]
 #[schemars(crate = "apistos")]
 pub struct PageResponse<T: JsonSchema> {
     pub items: Vec<T>,
-    pub total: u64,
-    pub page: u64,
+    /// How many items pass the filters; `null` for a page asked for by `cursor`.
+    #[schemars(schema_with = "count_or_null")]
+    pub total: Option<u64>,
+    /// This page's number; `null` for a page asked for by `cursor`.
+    #[schemars(schema_with = "count_or_null")]
+    pub page: Option<u64>,
     pub page_size: u64,
-    /// 0 when `total` is 0.
-    pub pages: u64,
+    /// 0 when `total` is 0; `null` for a page asked for by `cursor`.
+    #[schemars(schema_with = "count_or_null")]
+    pub pages: Option<u64>,
     pub has_next: bool,
+    /// `true` on every page but the first, including every page asked for by `cursor`.
     pub has_previous: bool,
+    /// Send it back as `cursor` (instead of `page`), with the same filters and sort, for the page
+    /// right after this one: keyset paging, as fast at any depth, unmoved by rows added before
+    /// it. Opaque; `null` on the last page. Every page has one, page 1 too.
+    #[schemars(schema_with = "text_or_null")]
+    pub next_cursor: Option<String>,
+}
+
+// Always present, sometimes `null`: a schema of their own keeps these fields `required` (schemars
+// leaves an `Option` out of `required`), so a generated client types them `T | null`, not `T?`.
+fn count_or_null(_: &mut apistos::schemars::SchemaGenerator) -> apistos::schemars::Schema {
+    apistos::schemars::json_schema!({"type": ["integer", "null"], "format": "uint64", "minimum": 0})
+}
+
+fn text_or_null(_: &mut apistos::schemars::SchemaGenerator) -> apistos::schemars::Schema {
+    apistos::schemars::json_schema!({"type": ["string", "null"]})
 }
 
 impl<T: JsonSchema> PageResponse<T> {
@@ -78,19 +100,24 @@ impl<T: JsonSchema> PageResponse<T> {
             pages: page.pages,
             has_next: page.has_next,
             has_previous: page.has_previous,
+            next_cursor: page.next_cursor,
         }
     }
 }
 
 /// The page a list query asks for, as the domain's [`PageRequest`]; a rule broken is reported on
-/// `page` or `page_size`, whichever it concerns.
+/// `page` or `page_size`, whichever it concerns (`page` when both it and `cursor` are sent: the
+/// cursor is what the server gave, the page number is the extra).
+///
+/// [`PageRequest`]: hexgate_domain::PageRequest
 pub(crate) fn page_request(
     rules: &mut crate::extract::Rules,
-    page: u64,
+    page: Option<u64>,
     page_size: u64,
+    cursor: Option<String>,
 ) -> Option<hexgate_domain::PageRequest> {
     use hexgate_domain::pagination::PageError;
-    let parsed = hexgate_domain::PageRequest::new(page, page_size);
+    let parsed = hexgate_domain::PageRequest::from_query(page, page_size, cursor);
     let field = match &parsed {
         Err(PageError::PageSizeOutOfRange { .. }) => "page_size",
         _ => "page",

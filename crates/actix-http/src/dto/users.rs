@@ -175,15 +175,19 @@ impl From<User> for UserResponse {
 #[schemars(crate = "apistos")]
 #[garde(allow_unvalidated)]
 pub struct UserListQuery {
-    /// ≥ 1; a page past the end is empty.
-    #[serde(default = "first_page")]
+    /// ≥ 1 (default 1); a page past the end is empty. Not with `cursor`.
     #[garde(range(min = 1, max = 1_000_000))]
     #[schemars(range(min = 1, max = 1_000_000))]
-    pub page: u64,
+    pub page: Option<u64>,
     #[serde(default = "default_page_size")]
     #[garde(range(min = 1, max = 100))]
     #[schemars(range(min = 1, max = 100))]
     pub page_size: u64,
+    /// A page's `next_cursor`, for the page after it (instead of `page`), with the same `q`,
+    /// `is_active` and `sort`. Opaque.
+    #[garde(length(max = 1024))]
+    #[schemars(length(max = 1024))]
+    pub cursor: Option<String>,
     /// Substring of username, e-mail or full name (case-insensitive).
     #[garde(length(max = 100))]
     #[schemars(length(max = 100))]
@@ -193,9 +197,6 @@ pub struct UserListQuery {
     pub sort: UserSortName,
 }
 
-pub(crate) const fn first_page() -> u64 {
-    1
-}
 pub(crate) const fn default_page_size() -> u64 {
     20
 }
@@ -272,7 +273,7 @@ impl IntoDomain for UserListQuery {
 
     fn into_domain(self) -> Result<UserListing, Vec<FieldViolation>> {
         let mut rules = Rules::default();
-        let page = super::page_request(&mut rules, self.page, self.page_size);
+        let page = super::page_request(&mut rules, self.page, self.page_size, self.cursor);
         let filter = hexgate_domain::UserFilter { q: self.q, is_active: self.is_active, sort: self.sort.into() };
         rules.finish(|| Some(UserListing { page: page?, filter }))
     }

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::order::{DateRange, Order, OrderId, OrderLine};
-use hexgate_domain::{Page, PageRequest, UserId};
+use hexgate_domain::{Slice, UserId, Window};
 
 use crate::PortError;
 
@@ -30,8 +30,9 @@ pub trait OrderRepository: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Order, PortError>;
     async fn get(&self, id: OrderId) -> Result<Option<Order>, PortError>;
-    /// Newest first.
-    async fn list(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, PortError>;
+    /// Newest first (`created_at`, then id, both descending). [`Window::After`] continues
+    /// strictly after a (`created_at`, id) position and counts nothing.
+    async fn list(&self, filter: &OrderFilter, window: Window<DateTime<Utc>>) -> Result<Slice<Order>, PortError>;
     /// The user's newest orders, at most `limit`.
     async fn recent_for_user(&self, user: UserId, limit: u64) -> Result<Vec<Order>, PortError>;
     /// Cancels a pending order, atomically with the check.

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hexgate_domain::{Email, Page, PageRequest, User, UserFilter, UserId, UserUpdate, Username};
+use hexgate_domain::{Email, Slice, User, UserFilter, UserId, UserSortKey, UserUpdate, Username, Window};
 
 use crate::{AuditEvent, AuditStamp, NewJob, PortError};
 
@@ -46,7 +46,12 @@ pub trait UserRepository: Send + Sync {
     /// Finds by username or e-mail (already lowercased).
     async fn find_by_login(&self, login: &str) -> Result<Option<User>, PortError>;
 
-    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError>;
+    /// The users passing `filter` (`q`: [`UserFilter::normalised_q`] as a substring of the
+    /// username, the e-mail or the lowercased full name, `%` and `_` literal), in `filter.sort`'s
+    /// order with the id breaking ties in the same direction; [`UserSortKey`] says how values
+    /// compare (text by its bytes). [`Window::After`] continues strictly after a position in that
+    /// order, through an index on (sort column, id), and counts nothing.
+    async fn list(&self, filter: &UserFilter, window: Window<UserSortKey>) -> Result<Slice<User>, PortError>;
 
     /// Which of `emails` are registered already.
     async fn taken_emails(&self, emails: &[Email]) -> Result<Vec<Email>, PortError>;

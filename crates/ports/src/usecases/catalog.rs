@@ -5,11 +5,14 @@ use hexgate_domain::policy::can_manage_catalog;
 use hexgate_domain::product::{Product, ProductId, ProductName, ProductUpdate};
 use hexgate_domain::{Page, PageRequest, User};
 
-use crate::{Clock, PortError, ProductRepository, Resource, ServiceError};
+use super::paging::{Cursors, Fingerprint, read_time_key, time_key};
+use crate::{Clock, CursorSealer, PortError, ProductRepository, Resource, ServiceError};
 
 pub struct CatalogService {
     products: Arc<dyn ProductRepository>,
     clock: Arc<dyn Clock>,
+    /// Seals the list's `next_cursor`s and opens those sent back.
+    cursors: Arc<dyn CursorSealer>,
 }
 
 fn not_found(err: PortError) -> ServiceError {
@@ -25,14 +28,21 @@ fn require(actor: &User) -> Result<(), ServiceError> {
 
 impl CatalogService {
     #[must_use]
-    pub fn new(products: Arc<dyn ProductRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { products, clock }
+    pub fn new(products: Arc<dyn ProductRepository>, clock: Arc<dyn Clock>, cursors: Arc<dyn CursorSealer>) -> Self {
+        Self { products, clock, cursors }
     }
 
+    /// A page of products, newest first, by page number or by a cursor an earlier page of the
+    /// same search gave.
+    ///
     /// # Errors
-    /// Store errors only.
+    /// `BadCursor`; store errors.
     pub async fn list(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, ServiceError> {
-        Ok(self.products.list(q, page).await?)
+        let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+        let cursors = Cursors::new(&*self.cursors, "products", Fingerprint::default().optional(q.as_deref()));
+        let window = cursors.window(&page, read_time_key)?;
+        let slice = self.products.list(q.as_deref(), window).await?;
+        Ok(cursors.page(slice, &page, |last| (last.id.0, time_key(last.created_at))))
     }
 
     /// # Errors

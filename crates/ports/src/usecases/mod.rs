@@ -16,6 +16,7 @@ mod mails;
 mod mfa;
 mod orders;
 mod orgs;
+mod paging;
 mod passkeys;
 mod profile;
 mod signing_keys;

@@ -12,9 +12,10 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use super::access::{AccessEnded, AccessEvents, announce};
+use super::paging::{Cursors, Fingerprint, read_user_key, user_key};
 use crate::{
-    AuditStamp, BatchField, Clock, FileStore, PasswordHasher, PortError, RequestContext, Resource, ServiceError,
-    UserRepository,
+    AuditStamp, BatchField, Clock, CursorSealer, FileStore, PasswordHasher, PortError, RequestContext, Resource,
+    ServiceError, UserRepository,
 };
 
 /// A sign-up or an admin-made account, from parts that are already valid.
@@ -49,6 +50,8 @@ pub struct UserService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
+    /// Seals the list's `next_cursor`s and opens those sent back.
+    cursors: Arc<dyn CursorSealer>,
     open_registration: bool,
     /// Where users' uploads live, so deleting a user removes their bytes too.
     files: Option<Arc<dyn FileStore>>,
@@ -76,9 +79,10 @@ impl UserService {
         users: Arc<dyn UserRepository>,
         hasher: Arc<dyn PasswordHasher>,
         clock: Arc<dyn Clock>,
+        cursors: Arc<dyn CursorSealer>,
         open_registration: bool,
     ) -> Self {
-        Self { users, hasher, clock, open_registration, files: None, access_events: None }
+        Self { users, hasher, clock, cursors, open_registration, files: None, access_events: None }
     }
 
     /// Announces the end of a user's access when they are deactivated or deleted.
@@ -191,11 +195,24 @@ impl UserService {
         self.users.get(id).await?.ok_or(ServiceError::NotFound(Resource::User))
     }
 
+    /// A page of users in `filter.sort`'s order (ties by id), by page number or by a cursor an
+    /// earlier page of the same filter and sort gave.
+    ///
     /// # Errors
-    /// `Forbidden` without the right to list users.
+    /// `Forbidden` without the right to list users; `BadCursor`.
     pub async fn list(&self, actor: &User, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, ServiceError> {
         require(actor, UserAction::List, None)?;
-        Ok(self.users.list(filter, page).await?)
+        let active = match filter.is_active {
+            None => "any",
+            Some(true) => "active",
+            Some(false) => "inactive",
+        };
+        let fingerprint =
+            Fingerprint::default().field(filter.sort.name()).field(active).optional(filter.normalised_q().as_deref());
+        let cursors = Cursors::new(&*self.cursors, "users", fingerprint);
+        let window = cursors.window(&page, |text| read_user_key(filter.sort, text))?;
+        let slice = self.users.list(filter, window).await?;
+        Ok(cursors.page(slice, &page, |last| (last.id.as_uuid(), user_key(&filter.sort.key_of(last)))))
     }
 
     /// # Errors

@@ -1,5 +1,8 @@
 //! Runs a test against a temporary SQLite file and a fresh PostgreSQL database.
 
+// Each test binary uses its part of this module.
+#![allow(dead_code)]
+
 use std::future::Future;
 
 use hexgate_migrations::{Migrations, Migrator};
@@ -34,12 +37,22 @@ where
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 
+    on_postgres("", test).await;
+}
+
+/// Runs `test` on a fresh PostgreSQL database made by `CREATE DATABASE <name> <options>` (e.g. a
+/// collation other than the server's default), dropped afterwards.
+pub async fn on_postgres<F, Fut>(options: &str, test: F)
+where
+    F: Fn(DatabasePools) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let admin_url = std::env::var("HEXGATE_TEST_POSTGRES_URL").unwrap_or_else(|_| PG_BASE.to_owned());
     let admin = sea_orm::Database::connect(format!("{admin_url}/postgres")).await.unwrap_or_else(|e| {
         panic!("PostgreSQL is not reachable at {admin_url} ({e}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
     });
     let name = format!("hexgate_repo_{}", uuid::Uuid::new_v4().simple());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name} {options}")).await.expect("create database");
     let db = open(&format!("{admin_url}/{name}")).await;
     test(db.clone()).await;
     for pool in db.all() {

@@ -21,6 +21,7 @@ mod mail;
 mod mfa;
 mod observability;
 mod organizations;
+mod paging;
 mod passkeys;
 mod scale;
 mod signing_keys;

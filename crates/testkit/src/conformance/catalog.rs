@@ -2,12 +2,12 @@
 //! list's order (newest first, ties by id) and name filter.
 
 use chrono::Duration;
-use hexgate_domain::PageRequest;
+use hexgate_domain::Slice;
 use hexgate_domain::money::Money;
-use hexgate_domain::product::{ProductId, ProductUpdate};
+use hexgate_domain::product::{Product, ProductId, ProductUpdate};
 use hexgate_ports::PortError;
 
-use super::support::{now, product};
+use super::support::{all, now, page, product};
 use crate::Storage;
 
 pub async fn products_round_trip_update_and_delete(s: Storage) {
@@ -41,17 +41,15 @@ pub async fn products_list_newest_first_filtered_by_name(s: Storage) {
         let at = t0 + Duration::seconds(i64::try_from(i).expect("small"));
         s.products.insert(&product(name, "10.00", at)).await.expect("insert");
     }
-    let listed = |page: &hexgate_domain::Page<hexgate_domain::product::Product>| {
-        page.items.iter().map(|p| p.name.as_str().to_owned()).collect::<Vec<_>>()
-    };
-    let all = s.products.list(None, PageRequest::default()).await.expect("list");
-    assert_eq!(listed(&all), ["Table", "Floor LAMP", "Chair", "Desk Lamp"], "newest first");
-    let page = s.products.list(None, PageRequest::new(2, 3).expect("page")).await.expect("list");
-    assert_eq!((listed(&page), page.total, page.has_next), (vec!["Desk Lamp".to_owned()], 4, false));
-    let lamps = s.products.list(Some("  lamp "), PageRequest::default()).await.expect("list");
+    let listed = |slice: &Slice<Product>| slice.items.iter().map(|p| p.name.as_str().to_owned()).collect::<Vec<_>>();
+    let every = s.products.list(None, all()).await.expect("list");
+    assert_eq!(listed(&every), ["Table", "Floor LAMP", "Chair", "Desk Lamp"], "newest first");
+    let second = s.products.list(None, page(2, 3)).await.expect("list");
+    assert_eq!((listed(&second), second.total), (vec!["Desk Lamp".to_owned()], Some(4)));
+    let lamps = s.products.list(Some("  lamp "), all()).await.expect("list");
     assert_eq!(listed(&lamps), ["Floor LAMP", "Desk Lamp"], "a trimmed, case-insensitive substring of the name");
-    assert_eq!(s.products.list(Some("%"), PageRequest::default()).await.expect("list").total, 0, "no wildcard");
-    assert_eq!(s.products.list(Some("   "), PageRequest::default()).await.expect("list").total, 4, "blank: all");
+    assert_eq!(s.products.list(Some("%"), all()).await.expect("list").total, Some(0), "no wildcard");
+    assert_eq!(s.products.list(Some("   "), all()).await.expect("list").total, Some(4), "blank: all");
 
     // Ties on created_at: by id, newest (largest) first.
     let tied_at = t0 + Duration::seconds(10);
@@ -63,6 +61,6 @@ pub async fn products_list_newest_first_filtered_by_name(s: Storage) {
     }
     ids.sort();
     ids.reverse();
-    let top = s.products.list(None, PageRequest::new(1, 2).expect("page")).await.expect("list");
+    let top = s.products.list(None, page(1, 2)).await.expect("list");
     assert_eq!(top.items.iter().map(|p| p.id).collect::<Vec<_>>(), ids);
 }

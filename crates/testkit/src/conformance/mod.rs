@@ -2,7 +2,8 @@
 //!
 //! Each check is a `pub async fn(Storage)` that gets a fresh, empty [`Storage`] and panics with a
 //! message when the adapter behaves otherwise than the port documents (and the SQL adapter, the
-//! reference, does). One module per port, plus [`cascades`] for what deleting a user takes along.
+//! reference, does). One module per port, plus [`cascades`] for what deleting a user takes along
+//! and [`keyset`] for walking every paginated list by position.
 //!
 //! To run the suite for an adapter, write a harness — an `async fn(check: Check)` that builds a
 //! fresh, empty store, hands it to `check` as a [`Storage`] and cleans up — and let
@@ -22,6 +23,7 @@ pub mod cascades;
 pub mod catalog;
 pub mod files;
 pub mod jobs;
+pub mod keyset;
 pub mod orders;
 pub mod orgs;
 pub mod preferences;
@@ -64,7 +66,7 @@ macro_rules! conformance_tests {
     };
     ($harness:path) => {
         $crate::conformance_tests!(
-            $harness: users, sessions, account_tokens, catalog, orders, preferences, files, jobs, cascades, api_keys, audit, signing_keys, orgs, second_factors
+            $harness: users, sessions, account_tokens, catalog, orders, keyset, preferences, files, jobs, cascades, api_keys, audit, signing_keys, orgs, second_factors
         );
     };
 }
@@ -114,6 +116,14 @@ macro_rules! __conformance_port {
             an_order_copies_its_products_names_and_prices,
             only_a_pending_order_can_be_cancelled,
             orders_list_newest_first_by_user_and_date_range
+        );
+    };
+    (keyset, $h:path) => {
+        $crate::__conformance_checks!($h; keyset:
+            every_users_sort_walks_each_row_once_in_order,
+            a_keyset_window_counts_nothing_and_starts_strictly_after_its_position,
+            a_walk_is_not_shifted_by_rows_added_or_removed_before_its_position,
+            products_and_orders_walk_newest_first_each_row_once
         );
     };
     (preferences, $h:path) => {

@@ -7,7 +7,7 @@ use hexgate_domain::money::{Money, TaxRate};
 use hexgate_domain::product::{Product, ProductId, ProductName};
 use hexgate_domain::session::Session;
 use hexgate_domain::{
-    Email, FullName, NewUser, PasswordHash, Permission, PermissionSet, SessionId, User, UserId, Username,
+    Email, FullName, NewUser, PasswordHash, Permission, PermissionSet, SessionId, User, UserId, Username, Window,
 };
 use hexgate_ports::TokenHash;
 
@@ -16,6 +16,16 @@ use crate::Storage;
 /// Now, in microseconds: what PostgreSQL keeps, so a value read back equals the one written.
 pub(crate) fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Page `n` of `size` rows, counted: the window a numbered page asks a store for.
+pub(crate) fn page<K>(n: u64, size: u64) -> Window<K> {
+    Window::Offset { offset: (n - 1) * size, limit: size }
+}
+
+/// Every row of the checks' small lists, counted.
+pub(crate) fn all<K>() -> Window<K> {
+    page(1, 1000)
 }
 
 pub(crate) fn admin_set() -> PermissionSet {

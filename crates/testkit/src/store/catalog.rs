@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::product::{Product, ProductId, ProductUpdate};
-use hexgate_domain::{Page, PageRequest};
+use hexgate_domain::{Slice, Window};
 use hexgate_ports::{PortError, ProductRepository};
 
 use super::InMemoryStore;
+use super::window::cut;
 
 #[async_trait]
 impl ProductRepository for InMemoryStore {
@@ -21,9 +22,9 @@ impl ProductRepository for InMemoryStore {
         Ok(self.lock().products.get(&id).cloned())
     }
 
-    async fn list(&self, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, PortError> {
+    async fn list(&self, q: Option<&str>, window: Window<DateTime<Utc>>) -> Result<Slice<Product>, PortError> {
         let q = q.map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
-        let mut products: Vec<Product> = self
+        let products: Vec<Product> = self
             .lock()
             .products
             .values()
@@ -31,14 +32,7 @@ impl ProductRepository for InMemoryStore {
             .cloned()
             .collect();
         // Newest first, ties by id (descending), as the SQL adapter orders them.
-        products.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-        let total = products.len() as u64;
-        let items = products
-            .into_iter()
-            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.page_size()).unwrap_or(0))
-            .collect();
-        Ok(Page::new(items, total, page))
+        Ok(cut(products, window, true, |p| (p.created_at, p.id.0)))
     }
 
     async fn update(&self, id: ProductId, update: &ProductUpdate, now: DateTime<Utc>) -> Result<Product, PortError> {

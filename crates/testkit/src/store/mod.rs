@@ -17,6 +17,7 @@ mod second_factors;
 mod sessions;
 mod signing_keys;
 mod users;
+mod window;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

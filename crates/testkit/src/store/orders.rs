@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::order::{Order, OrderId, OrderItem, OrderLine, OrderStatus};
-use hexgate_domain::{Page, PageRequest, UserId};
+use hexgate_domain::{Slice, UserId, Window};
 use hexgate_ports::{OrderFilter, OrderRepository, PortError};
 
 use super::InMemoryStore;
+use super::window::cut;
 
 /// Newest first, ties by id (descending), as the SQL adapter orders them.
 fn newest_first(orders: &mut [Order]) {
@@ -58,22 +59,15 @@ impl OrderRepository for InMemoryStore {
         Ok(self.lock().orders.get(&id).cloned())
     }
 
-    async fn list(&self, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, PortError> {
-        let mut orders: Vec<Order> = self
+    async fn list(&self, filter: &OrderFilter, window: Window<DateTime<Utc>>) -> Result<Slice<Order>, PortError> {
+        let orders: Vec<Order> = self
             .lock()
             .orders
             .values()
             .filter(|o| filter.user.is_none_or(|u| o.user_id == u) && filter.created.contains(o.created_at))
             .cloned()
             .collect();
-        newest_first(&mut orders);
-        let total = orders.len() as u64;
-        let items = orders
-            .into_iter()
-            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.page_size()).unwrap_or(0))
-            .collect();
-        Ok(Page::new(items, total, page))
+        Ok(cut(orders, window, true, |o| (o.created_at, o.id.0)))
     }
 
     async fn recent_for_user(&self, user: UserId, limit: u64) -> Result<Vec<Order>, PortError> {

@@ -1,9 +1,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hexgate_domain::policy::{ensure_an_admin_remains, is_active_admin};
-use hexgate_domain::{Email, Page, PageRequest, User, UserFilter, UserId, UserSort, UserUpdate, Username};
+use hexgate_domain::{Email, Slice, User, UserFilter, UserId, UserSortKey, UserUpdate, Username, Window};
 use hexgate_ports::{AuditEvent, AuditStamp, Conflict, NewJob, PortError, UserRepository};
 
+use super::window::cut;
 use super::{InMemoryStore, State};
 
 impl State {
@@ -98,29 +99,12 @@ impl UserRepository for InMemoryStore {
             .cloned())
     }
 
-    async fn list(&self, filter: &UserFilter, page: PageRequest) -> Result<Page<User>, PortError> {
+    async fn list(&self, filter: &UserFilter, window: Window<UserSortKey>) -> Result<Slice<User>, PortError> {
         let q = filter.normalised_q();
-        let mut users: Vec<User> =
+        let users: Vec<User> =
             self.lock().users.values().filter(|u| matches(u, filter, q.as_deref())).cloned().collect();
-        users.sort_by(|a, b| {
-            let order = match filter.sort {
-                UserSort::CreatedAt | UserSort::CreatedAtDesc => a.created_at.cmp(&b.created_at),
-                UserSort::Username | UserSort::UsernameDesc => a.username.cmp(&b.username),
-                UserSort::Email | UserSort::EmailDesc => a.email.cmp(&b.email),
-            }
-            .then(a.id.cmp(&b.id));
-            match filter.sort {
-                UserSort::CreatedAtDesc | UserSort::UsernameDesc | UserSort::EmailDesc => order.reverse(),
-                _ => order,
-            }
-        });
-        let total = users.len() as u64;
-        let items = users
-            .into_iter()
-            .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.page_size()).unwrap_or(0))
-            .collect();
-        Ok(Page::new(items, total, page))
+        // `UserSortKey` orders text by its bytes, as the SQL adapter's collations do.
+        Ok(cut(users, window, filter.sort.is_descending(), |u| (filter.sort.key_of(u), u.id.as_uuid())))
     }
 
     async fn taken_emails(&self, emails: &[Email]) -> Result<Vec<Email>, PortError> {
