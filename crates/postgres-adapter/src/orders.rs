@@ -9,8 +9,7 @@ use hexgate_domain::product::ProductId;
 use hexgate_domain::{Slice, UserId, Window};
 use hexgate_ports::{OrderFilter, OrderRepository, PortError};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
