@@ -28,7 +28,7 @@ migrate action="up":
 openapi:
     cargo run -q -p hexgate-server --bin hexgate -- openapi
 
-# Every goal of docs/benchmarks.md in one run and one table, hexgate vs the FastAPI peer (DURATION=5s SHORT=1 for a short run).
+# Every goal of docs/benchmarks.md in one run and one table, hexgate (dist profile) vs the FastAPI peer (DURATION=5s SHORT=1 for a short run).
 bench:
     bash bench/run.sh
 

@@ -17,7 +17,7 @@ ENDPOINT="${ENDPOINT:-/api/v1/users/me}" REDIS="${REDIS:-1}" WEB_WORKERS="${WEB_
 PG="postgres://postgres@127.0.0.1:5432"
 out="$root/bench/results/me-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
-if [ -z "${BIN:-}" ]; then cargo build --release -p hexgate-server; BIN="$CARGO_TARGET_DIR/release/hexgate"; fi
+if [ -z "${BIN:-}" ]; then cargo build --profile "${PROFILE_NAME:-dist}" -p hexgate-server --bin hexgate; BIN="$CARGO_TARGET_DIR/${PROFILE_NAME:-dist}/hexgate"; fi
 base=http://127.0.0.1:8030
 srv=""
 stop() { kill -TERM "$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; kill -KILL "$1" 2>/dev/null || true; }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The goals of docs/benchmarks.md in one run and one table: hexgate (release build) and the FastAPI
+# The goals of docs/benchmarks.md in one run and one table: hexgate (the `dist` profile: release
+# with fat LTO, what to deploy) and the FastAPI
 # peer, one after the other, on the same PostgreSQL and Redis, each on a fresh database; then hexgate
 # on SQLite; then hexgate's list 50,000 rows deep on 100k users. For every endpoint: req/s, p50/p99
 # and the server's CPU per request (utime+stime of the server's process group from /proc over the
@@ -39,8 +40,8 @@ command -v wrk >/dev/null || { echo "bench: wrk is missing (apt-get install wrk)
 pg_isready -h 127.0.0.1 -p 5432 -q || { echo "bench: start PostgreSQL first" >&2; exit 1; }
 redis-cli -n 15 ping >/dev/null || { echo "bench: start Redis first" >&2; exit 1; }
 
-cargo build --release -p hexgate-server
-bin="$CARGO_TARGET_DIR/release/hexgate"
+cargo build --profile "${PROFILE_NAME:-dist}" -p hexgate-server --bin hexgate
+bin="$CARGO_TARGET_DIR/${PROFILE_NAME:-dist}/hexgate"
 work="$(mktemp -d)"
 # The peer's folder is read-only; it runs from a copy, with a virtualenv kept between runs.
 if [ "$PEER" = 1 ]; then
