@@ -3,9 +3,11 @@
 //! A login is ~20 ms of one core in Argon2. On tokio's blocking pool, a login storm had as many
 //! hashing threads as logins in flight competing as equals with the HTTP workers, and every other
 //! request queued behind them (`/health` p99 36× idle during a storm, docs/benchmarks.md). Here
-//! at most one thread per core hashes, and each runs at nice +10: the kernel then gives a waking
-//! HTTP worker the core at once, and hashing still gets every cycle nobody else wants, so a storm
-//! alone runs at full speed while the rest of the API stays responsive. A job abandoned by its
+//! at most one thread per core hashes, each under `SCHED_IDLE`: the kernel preempts it the moment
+//! an HTTP worker wakes (nice +10 was measured first: a woken worker still waited out the hashing
+//! thread's time slice, p99 ×5–7 of idle; `SCHED_IDLE` ×2), and hashing still gets every cycle
+//! nobody else wants, so a storm alone runs at full speed. The price: while the CPU is saturated
+//! by other requests, logins wait for a free moment. A job abandoned by its
 //! caller (the client hung up) still runs to the end: its 19 MiB are in use until then, so its
 //! thread is not free either.
 
@@ -16,9 +18,10 @@ use hexgate_ports::PortError;
 use tokio::sync::oneshot;
 use tracing::warn;
 
-/// How much lower than the HTTP workers the hashing threads run (nice +10: about a tenth of a
-/// core's share against a busy worker).
-pub const HASHING_NICE: i32 = 10;
+/// The hashing threads' scheduling policy.
+fn lowest_priority() -> thread_priority::ThreadSchedulePolicy {
+    thread_priority::ThreadSchedulePolicy::Normal(thread_priority::NormalThreadSchedulePolicy::Idle)
+}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -62,10 +65,15 @@ impl HashingThreads {
 }
 
 fn serve(jobs: &Mutex<Receiver<Job>>) {
-    // On Linux the nice value is per thread: this lowers this thread only. Raising one's own nice
-    // value needs no privilege; should it fail anyway, hashing still works, at equal priority.
-    if let Err(e) = rustix::process::setpriority_process(None, HASHING_NICE) {
-        warn!(error = %e, "password hashing runs at normal priority");
+    // Per thread: only this one is lowered. Lowering one's own priority needs no privilege;
+    // should it fail anyway, hashing still works, at equal priority.
+    let lowered = thread_priority::set_thread_priority_and_policy(
+        thread_priority::thread_native_id(),
+        thread_priority::ThreadPriority::Min,
+        lowest_priority(),
+    );
+    if let Err(e) = lowered {
+        warn!(error = ?e, "password hashing runs at normal priority");
     }
     loop {
         // The lock is held only to take a job, never while running one.
@@ -90,10 +98,10 @@ mod tests {
     #[tokio::test]
     async fn jobs_run_at_the_lower_priority() {
         let threads = HashingThreads::start(1);
-        let nice = threads.run(|| rustix::process::getpriority_process(None).expect("getpriority")).await;
-        assert_eq!(nice.expect("ran"), HASHING_NICE);
+        let policy = threads.run(|| thread_priority::thread_schedule_policy().expect("policy")).await;
+        assert_eq!(policy.expect("ran"), lowest_priority());
         // The caller's own thread is untouched.
-        assert_eq!(rustix::process::getpriority_process(None).expect("getpriority"), 0);
+        assert_ne!(thread_priority::thread_schedule_policy().expect("policy"), lowest_priority());
     }
 
     #[tokio::test]
