@@ -92,7 +92,7 @@ for server in ["hexgate_pg", "hexgate_sqlite"]:
     kb = facts.get(f"{server}.rss_idle_kb")
     if kb:
         after = facts.get(f"{server}.rss_after_kb")
-        extra = f" ({int(after) / 1024:.1f} MB idle after the load)" if after else ""
+        extra = f" ({int(after) / 1024:.1f} MB right after the load, before jemalloc's 1 s purge)" if after else ""
         rows.append((f"idle RSS, {'PostgreSQL + Redis' if server == 'hexgate_pg' else 'SQLite'}",
                      f"{int(kb) / 1024:.1f} MB{extra}", "", "", "≤ 30 MB", int(kb) <= 30 * 1024))
 
