@@ -97,20 +97,34 @@ fn position_of(user: &User, sort: UserSort) -> Position<hexgate_domain::UserSort
     Position { key: sort.key_of(user), id: user.id.as_uuid() }
 }
 
-/// The whole list, `size` rows at a time: the first window by offset, every later one after the
-/// last row of the one before.
-async fn walk_users(s: &Storage, filter: &UserFilter, size: u64) -> Vec<String> {
-    let mut names = Vec::new();
+/// A whole list, `size` rows at a time, as a client following `next_cursor` reads it: the first
+/// window by offset, every later one after the last row of the one before.
+async fn walk<K, T>(
+    size: u64,
+    position: impl Fn(&T) -> Position<K>,
+    mut page: impl AsyncFnMut(Window<K>) -> Vec<T>,
+) -> Vec<T> {
+    let mut walked: Vec<T> = Vec::new();
     let mut window = Window::Offset { offset: 0, limit: size };
     loop {
-        let slice = s.users.list(filter, window).await.expect("list");
-        let full = slice.items.len() as u64 == size;
-        names.extend(slice.items.iter().map(|u| u.username.as_str().to_owned()));
-        match slice.items.last() {
-            Some(last) if full => window = Window::After { after: position_of(last, filter.sort), limit: size },
-            _ => return names,
+        let items = page(window).await;
+        let full = items.len() as u64 == size;
+        walked.extend(items);
+        match walked.last() {
+            Some(last) if full => window = Window::After { after: position(last), limit: size },
+            _ => return walked,
         }
     }
+}
+
+async fn walk_users(s: &Storage, filter: &UserFilter, size: u64) -> Vec<String> {
+    let users = walk(
+        size,
+        |u: &User| position_of(u, filter.sort),
+        async |window| s.users.list(filter, window).await.expect("list").items,
+    )
+    .await;
+    users.iter().map(|u| u.username.as_str().to_owned()).collect()
 }
 
 pub async fn every_users_sort_walks_each_row_once_in_order(s: Storage) {
@@ -209,19 +223,12 @@ pub async fn products_and_orders_walk_newest_first_each_row_once(s: Storage) {
     }
     newest_first(&mut products, |p| (p.created_at, p.id.0));
     for size in [1, 2, 3] {
-        let mut walked: Vec<Product> = Vec::new();
-        let mut window = Window::Offset { offset: 0, limit: size };
-        loop {
-            let slice = s.products.list(None, window).await.expect("list");
-            let full = slice.items.len() as u64 == size;
-            walked.extend(slice.items);
-            match walked.last() {
-                Some(last) if full => {
-                    window = Window::After { after: Position { key: last.created_at, id: last.id.0 }, limit: size };
-                }
-                _ => break,
-            }
-        }
+        let walked = walk(
+            size,
+            |p: &Product| Position { key: p.created_at, id: p.id.0 },
+            async |window| s.products.list(None, window).await.expect("list").items,
+        )
+        .await;
         let ids = |rows: &[Product]| rows.iter().map(|p| p.id).collect::<Vec<_>>();
         assert_eq!(ids(&walked), ids(&products), "products, {size} at a time");
     }
@@ -236,19 +243,12 @@ pub async fn products_and_orders_walk_newest_first_each_row_once(s: Storage) {
     newest_first(&mut mine, |o| (o.created_at, o.id.0));
     let filter = OrderFilter { user: Some(buyer.id), ..OrderFilter::default() };
     for size in [1, 4] {
-        let mut walked: Vec<Order> = Vec::new();
-        let mut window = Window::Offset { offset: 0, limit: size };
-        loop {
-            let slice = s.orders.list(&filter, window).await.expect("list");
-            let full = slice.items.len() as u64 == size;
-            walked.extend(slice.items);
-            match walked.last() {
-                Some(last) if full => {
-                    window = Window::After { after: Position { key: last.created_at, id: last.id.0 }, limit: size };
-                }
-                _ => break,
-            }
-        }
+        let walked = walk(
+            size,
+            |o: &Order| Position { key: o.created_at, id: o.id.0 },
+            async |window| s.orders.list(&filter, window).await.expect("list").items,
+        )
+        .await;
         let ids = |rows: &[Order]| rows.iter().map(|o| o.id).collect::<Vec<_>>();
         assert_eq!(ids(&walked), ids(&mine), "one user's orders, {size} at a time");
     }
